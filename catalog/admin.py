@@ -1,0 +1,130 @@
+from django.contrib import admin
+from django.db.models import Count, F
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import (
+    BooleanRadioFilter,
+    RangeNumericFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import display
+
+from catalog.models import Brand, Category, Product, ProductModel, Supplier
+
+
+class CatalogAdmin(ModelAdmin):
+    list_filter_submit = True
+    # The second COUNT(*) over the whole table costs as much as the page on
+    # a large catalog; the filtered count is enough to page.
+    show_full_result_count = False
+    list_per_page = 50
+    readonly_fields = ("created_at", "updated_at")
+
+
+class NamedAdmin(CatalogAdmin):
+    """Brand, Category, Supplier: searched and sorted by name."""
+
+    search_fields = ("name",)
+    ordering = ("name",)
+
+
+@admin.register(Brand)
+class BrandAdmin(NamedAdmin):
+    list_display = ("name", "model_count", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_model_count=Count("product_models"))
+
+    @display(description=_("models"), ordering="_model_count")
+    def model_count(self, obj):
+        return obj._model_count
+
+
+@admin.register(Category)
+class CategoryAdmin(NamedAdmin):
+    list_display = ("name", "product_count", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @display(description=_("products"), ordering="_product_count")
+    def product_count(self, obj):
+        return obj._product_count
+
+
+@admin.register(Supplier)
+class SupplierAdmin(NamedAdmin):
+    list_display = ("name", "tax_id", "email", "phone", "updated_at")
+    search_fields = ("name", "tax_id", "email")
+
+
+@admin.register(ProductModel)
+class ProductModelAdmin(CatalogAdmin):
+    list_display = ("name", "brand", "updated_at")
+    list_filter = (("brand", RelatedDropdownFilter),)
+    list_select_related = ("brand",)
+    search_fields = ("name", "brand__name")
+    autocomplete_fields = ("brand",)
+    ordering = ("brand__name", "name")
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = _("stock level")
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("low", _("At or below reorder level")),
+            ("out", _("Out of stock")),
+            ("ok", _("Above reorder level")),
+        )
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "low":
+                return queryset.filter(quantity__lte=F("reorder_level"))
+            case "out":
+                return queryset.filter(quantity=0)
+            case "ok":
+                return queryset.filter(quantity__gt=F("reorder_level"))
+        return queryset
+
+
+@admin.register(Product)
+class ProductAdmin(CatalogAdmin):
+    list_display = (
+        "title",
+        "serial_number",
+        "product_model",
+        "category",
+        "stock",
+        "cost_price",
+        "sell_price",
+        "is_active",
+    )
+    list_display_links = ("title", "serial_number")
+    list_filter = (
+        LowStockFilter,
+        ("category", RelatedDropdownFilter),
+        ("product_model__brand", RelatedDropdownFilter),
+        ("is_active", BooleanRadioFilter),
+        ("quantity", RangeNumericFilter),
+    )
+    list_select_related = ("product_model__brand", "category")
+    search_fields = ("title", "serial_number")
+    search_help_text = _("Search by title or serial number.")
+    autocomplete_fields = ("product_model", "category")
+    readonly_fields = ("quantity", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "serial_number", "product_model", "category")}),
+        (
+            _("Prices and stock"),
+            {"fields": ("cost_price", "sell_price", "quantity", "reorder_level", "is_active")},
+        ),
+        (_("Description"), {"fields": ("description",), "classes": ("collapse",)}),
+        (_("History"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    @display(description=_("stock"), ordering="quantity", label={"low": "danger", "ok": "success"})
+    def stock(self, obj):
+        return ("low" if obj.is_low_stock else "ok"), obj.quantity

@@ -1,0 +1,146 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class NamedModel(TimeStampedModel):
+    """Brand, Category and Supplier: a unique name and a description."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(NamedModel):
+    class Meta(NamedModel.Meta):
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+
+
+class Category(NamedModel):
+    class Meta(NamedModel.Meta):
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+
+class Supplier(NamedModel):
+    tax_id = models.CharField(
+        _("tax id"), max_length=32, blank=True, help_text=_("CNPJ, CPF or another tax id.")
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta(NamedModel.Meta):
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+
+
+class ProductModel(TimeStampedModel):
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="product_models", verbose_name=_("brand")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        verbose_name = _("product model")
+        verbose_name_plural = _("product models")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "name"],
+                name="catalog_productmodel_unique_name_per_brand",
+                violation_error_message=_("This brand already has a model with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.name}" if self.brand_id else self.name
+
+
+class Product(TimeStampedModel):
+    title = models.CharField(_("title"), max_length=200)
+    serial_number = models.CharField(
+        _("serial number (SKU)"),
+        max_length=64,
+        unique=True,
+        help_text=_("Unique code that identifies the product (SKU)."),
+    )
+    product_model = models.ForeignKey(
+        ProductModel,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("product model"),
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
+    cost_price = models.DecimalField(
+        _("cost price"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    sell_price = models.DecimalField(
+        _("sell price"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    # Only the ledger service (movements.services) changes this column; it is
+    # never editable in forms, the admin or the API.
+    quantity = models.IntegerField(_("quantity in stock"), default=0, editable=False)
+    reorder_level = models.PositiveIntegerField(
+        _("reorder level"),
+        default=0,
+        help_text=_("At or below this quantity the product counts as low stock."),
+    )
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="catalog_product_quantity_gte_0",
+                violation_error_message=_("Stock cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_price__gte=0),
+                name="catalog_product_cost_price_gte_0",
+                violation_error_message=_("The cost price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(sell_price__gte=0),
+                name="catalog_product_sell_price_gte_0",
+                violation_error_message=_("The sell price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reorder_level__gte=0),
+                name="catalog_product_reorder_level_gte_0",
+                violation_error_message=_("The reorder level cannot be negative."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["title"], name="catalog_product_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.serial_number})"
+
+    @property
+    def is_low_stock(self) -> bool:
+        return self.quantity <= self.reorder_level

@@ -1,0 +1,261 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import action, display
+
+from catalog.admin import ProductAdmin
+from catalog.models import Product
+from movements import services
+from movements.forms import InflowAddForm, OutflowAddForm
+from movements.models import Inflow, Outflow
+from movements.selectors import product_ledger
+
+
+class MovementAdmin(ModelAdmin):
+    """Movements are recorded and read here, never changed or deleted.
+
+    A mistake is undone with the "reverse" action, which records the
+    correcting movement through the ledger service.
+    """
+
+    add_fields: tuple[str, ...] = ()
+    list_per_page = 50
+    show_full_result_count = False
+    list_filter_submit = True
+    date_hierarchy = None
+    search_fields = ("product__title", "product__serial_number", "note")
+    search_help_text = _("Search by product title, serial number or note.")
+    autocomplete_fields = ("product",)
+    actions = ("reverse_selected",)
+    actions_detail = ("reverse_detail",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.add_fields
+        return super().get_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_reverse_permission(self, request, obj=None):
+        opposite = Outflow if self.model is Inflow else Inflow
+        opts = opposite._meta
+        return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    @display(description=_("product"), ordering="product__title")
+    def product_link(self, obj):
+        url = reverse("admin:catalog_product_change", args=[obj.product_id])
+        return format_html('<a href="{}">{}</a>', url, obj.product)
+
+    @display(
+        description=_("status"),
+        label={_("reversed"): "warning", _("reversal"): "info", _("recorded"): "success"},
+    )
+    def status(self, obj):
+        if obj.reverses_id:
+            return _("reversal")
+        if obj.is_reversed:
+            return _("reversed")
+        return _("recorded")
+
+    @action(description=_("Reverse selected movements"), permissions=["reverse"])
+    def reverse_selected(self, request, queryset):
+        done = 0
+        for movement in queryset.order_by("pk"):
+            try:
+                services.movement_reverse(movement=movement, user=request.user)
+                done += 1
+            except services.LedgerError as error:
+                self.message_user(request, error.message, messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d movement(s) reversed.") % {"count": done},
+                messages.SUCCESS,
+            )
+
+    @action(description=_("Reverse"), url_path="reverse", icon="undo", permissions=["reverse"])
+    def reverse_detail(self, request, object_id):
+        if request.method != "POST":
+            return self._confirm_reverse(request, object_id)
+        movement = self.get_object(request, object_id)
+        if movement is None:
+            raise Http404
+        try:
+            reversal = services.movement_reverse(movement=movement, user=request.user)
+        except services.LedgerError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(self._change_url(movement))
+        self.message_user(request, _("Recorded %(reversal)s.") % {"reversal": reversal})
+        return redirect(self._change_url(reversal))
+
+    @staticmethod
+    def _change_url(movement):
+        opts = movement._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[movement.pk])
+
+    def _confirm_reverse(self, request, object_id):
+        movement = self.get_object(request, object_id)
+        if movement is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "movement": movement,
+            "title": _("Reverse %(movement)s") % {"movement": movement},
+        }
+        return TemplateResponse(request, "movements/confirm_reverse.html", context)
+
+
+@admin.register(Inflow)
+class InflowAdmin(MovementAdmin):
+    form = InflowAddForm
+    add_fields = ("product", "quantity", "supplier", "unit_cost", "reason", "note")
+    autocomplete_fields = ("product", "supplier")
+    list_display = (
+        "id",
+        "created_at",
+        "product_link",
+        "quantity",
+        "unit_cost",
+        "supplier",
+        "reason",
+        "note",
+        "created_by",
+        "status",
+    )
+    list_select_related = ("product", "supplier", "created_by", "reverses", "reversed_by")
+    list_filter = (
+        ("created_at", RangeDateFilter),
+        ("reason", ChoicesDropdownFilter),
+        ("supplier", RelatedDropdownFilter),
+        ("product", AutocompleteSelectFilter),
+    )
+
+
+@admin.register(Outflow)
+class OutflowAdmin(MovementAdmin):
+    form = OutflowAddForm
+    add_fields = ("product", "quantity", "unit_price", "reason", "note")
+    list_display = (
+        "id",
+        "created_at",
+        "product_link",
+        "quantity",
+        "unit_price",
+        "unit_cost",
+        "reason",
+        "note",
+        "created_by",
+        "status",
+    )
+    list_select_related = ("product", "created_by", "reverses", "reversed_by")
+    list_filter = (
+        ("created_at", RangeDateFilter),
+        ("reason", ChoicesDropdownFilter),
+        ("product", AutocompleteSelectFilter),
+    )
+
+
+REASON_LABELS = {
+    "inflow": dict(Inflow.Reason.choices),
+    "outflow": dict(Outflow.Reason.choices),
+}
+
+
+# The catalog does not know about movements (dependencies point one way);
+# the product page gains its ledger and the "record" buttons here.
+admin.site.unregister(Product)
+
+
+@admin.register(Product)
+class ProductLedgerAdmin(ProductAdmin):
+    readonly_fields = (*ProductAdmin.readonly_fields, "latest_movements")
+    actions_detail = ("record_inflow", "record_outflow")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:  # a new product has no movements yet
+            fieldsets.insert(-1, (_("Latest movements"), {"fields": ("latest_movements",)}))
+        return fieldsets
+
+    @display(description=_("latest movements"))
+    def latest_movements(self, obj):
+        rows = [
+            [
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse(f"admin:movements_{entry['kind']}_change", args=[entry["id"]]),
+                    localize(entry["created_at"]),
+                ),
+                _("Inflow") if entry["kind"] == "inflow" else _("Outflow"),
+                f"{entry['delta']:+d}",
+                localize(entry["unit_value"]),
+                REASON_LABELS[entry["kind"]].get(entry["reason"], entry["reason"]),
+                entry["note"],
+                entry["created_by__username"] or "-",
+            ]
+            for entry in product_ledger(obj.pk, limit=settings.PRODUCT_LATEST_MOVEMENTS)
+        ]
+        if not rows:
+            return _("No movements yet.")
+        headers = [_("date"), _("type"), _("quantity"), _("unit value"), _("reason"), _("note"), _("by")]
+        # The template escapes every cell; the links are built with format_html.
+        return mark_safe(
+            render_to_string("unfold/components/table.html", {"table": {"headers": headers, "rows": rows}})
+        )
+
+    @action(
+        description=_("Record inflow"),
+        url_path="record-inflow",
+        icon="add_circle",
+        permissions=["record_inflow"],
+    )
+    def record_inflow(self, request, object_id):
+        return self._redirect_to_add(request, object_id, "movements:inflow")
+
+    @action(
+        description=_("Record outflow"),
+        url_path="record-outflow",
+        icon="remove_circle",
+        permissions=["record_outflow"],
+    )
+    def record_outflow(self, request, object_id):
+        return self._redirect_to_add(request, object_id, "movements:outflow")
+
+    def _redirect_to_add(self, request, object_id, model):
+        product = self.get_object(request, object_id)
+        if product is None:
+            raise Http404
+        app_label, model_name = model.split(":")
+        url = reverse(f"admin:{app_label}_{model_name}_add")
+        return redirect(f"{url}?product={product.pk}")
+
+    def has_record_inflow_permission(self, request, object_id=None):
+        return request.user.has_perm("movements.add_inflow")
+
+    def has_record_outflow_permission(self, request, object_id=None):
+        return request.user.has_perm("movements.add_outflow")

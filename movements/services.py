@@ -1,0 +1,202 @@
+"""The ledger service: the only code that changes stock.
+
+Every movement is inserted here, in the same transaction as the change to
+``Product.quantity`` it causes, under a lock on the product row. Admin forms,
+API views, imports and tasks call these functions; nothing else writes
+``quantity`` or a movement.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from catalog.models import Product, Supplier
+from movements.models import Inflow, Outflow
+
+
+class LedgerError(Exception):
+    """A movement the ledger refuses.
+
+    ``message`` is meant for the user; ``field`` names the input it is about,
+    when there is one, so that forms and the API can attach it there.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InsufficientStock(LedgerError):
+    def __init__(self, *, product: Product, requested: int, available: int):
+        self.product = product
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            _(
+                "Not enough stock of %(product)s: %(requested)s asked, "
+                "%(available)s available."
+            )
+            % {"product": product, "requested": requested, "available": available},
+            field="quantity",
+        )
+
+
+class InvalidMovement(LedgerError):
+    pass
+
+
+class ReversalRefused(LedgerError):
+    pass
+
+
+def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
+    """Lock product rows for the rest of the transaction, in primary-key order.
+
+    Concurrent movements of one product queue on this lock, so the stock they
+    check is the stock they update. Taking several locks always in the same
+    (primary-key) order means two transactions never wait for each other in
+    a cycle, so they cannot deadlock.
+    """
+    ids = sorted(set(product_ids))
+    products = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {product.pk: product for product in products}
+
+
+def _lock_product(product: Product | int) -> Product:
+    product_id = product if isinstance(product, int) else product.pk
+    locked = lock_products([product_id]).get(product_id)
+    if locked is None:
+        raise InvalidMovement(_("The product does not exist."))
+    return locked
+
+
+def _check_quantity(quantity) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidMovement(
+            _("The quantity must be a whole number greater than zero."), field="quantity"
+        )
+    return quantity
+
+
+def _check_amount(value: Decimal | None, field: str, label: str) -> None:
+    if value is not None and value < 0:
+        raise InvalidMovement(_("%(label)s cannot be negative.") % {"label": label}, field=field)
+
+
+@transaction.atomic
+def inflow_create(
+    *,
+    product: Product | int,
+    quantity: int,
+    user=None,
+    supplier: Supplier | None = None,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+    reason: str = Inflow.Reason.PURCHASE,
+    reverses: Outflow | None = None,
+) -> Inflow:
+    """Receive units into stock; the unit cost defaults to the product's cost price."""
+    quantity = _check_quantity(quantity)
+    _check_amount(unit_cost, "unit_cost", _("The unit cost"))
+    if reason == Inflow.Reason.PURCHASE and supplier is None:
+        raise InvalidMovement(_("A purchase needs a supplier."), field="supplier")
+    locked = _lock_product(product)
+    inflow = Inflow.objects.create(
+        product=locked,
+        quantity=quantity,
+        supplier=supplier,
+        unit_cost=locked.cost_price if unit_cost is None else unit_cost,
+        note=note,
+        reason=reason,
+        reverses=reverses,
+        created_by=user,
+    )
+    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") + quantity)
+    locked.quantity += quantity
+    inflow.product = locked
+    return inflow
+
+
+@transaction.atomic
+def outflow_create(
+    *,
+    product: Product | int,
+    quantity: int,
+    user=None,
+    unit_price: Decimal | None = None,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+    reason: str = Outflow.Reason.SALE,
+    reverses: Inflow | None = None,
+) -> Outflow:
+    """Take units out of stock, refusing to go below zero.
+
+    Prices default to the product's current sell and cost prices and are
+    stored on the movement, so later price changes do not rewrite history.
+    """
+    quantity = _check_quantity(quantity)
+    _check_amount(unit_price, "unit_price", _("The unit price"))
+    _check_amount(unit_cost, "unit_cost", _("The unit cost"))
+    locked = _lock_product(product)
+    if locked.quantity < quantity:
+        raise InsufficientStock(product=locked, requested=quantity, available=locked.quantity)
+    outflow = Outflow.objects.create(
+        product=locked,
+        quantity=quantity,
+        unit_price=locked.sell_price if unit_price is None else unit_price,
+        unit_cost=locked.cost_price if unit_cost is None else unit_cost,
+        note=note,
+        reason=reason,
+        reverses=reverses,
+        created_by=user,
+    )
+    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") - quantity)
+    locked.quantity -= quantity
+    outflow.product = locked
+    return outflow
+
+
+@transaction.atomic
+def movement_reverse(*, movement: Inflow | Outflow, user=None, note: str = "") -> Inflow | Outflow:
+    """Record the movement that cancels ``movement`` and return it.
+
+    An inflow is reversed by a correcting outflow (refused if the units are
+    no longer in stock), an outflow by a correcting inflow. A movement is
+    reversed at most once, and a reversal is not itself reversed.
+    """
+    if movement.reverses_id is not None:
+        raise ReversalRefused(
+            _("%(movement)s is itself a reversal; record a new movement instead.")
+            % {"movement": movement}
+        )
+    # Taking the product lock first serialises concurrent reversals of the
+    # same movement: the second one sees the first one's row below.
+    _lock_product(movement.product_id)
+    reversal_model = Outflow if isinstance(movement, Inflow) else Inflow
+    if reversal_model.objects.filter(reverses=movement).exists():
+        raise ReversalRefused(_("%(movement)s was already reversed.") % {"movement": movement})
+    note = note or _("Reversal of %(movement)s") % {"movement": movement}
+    if isinstance(movement, Inflow):
+        return outflow_create(
+            product=movement.product_id,
+            quantity=movement.quantity,
+            user=user,
+            unit_price=movement.unit_cost,
+            unit_cost=movement.unit_cost,
+            note=note,
+            reason=Outflow.Reason.CORRECTION,
+            reverses=movement,
+        )
+    return inflow_create(
+        product=movement.product_id,
+        quantity=movement.quantity,
+        user=user,
+        unit_cost=movement.unit_cost,
+        note=note,
+        reason=Inflow.Reason.CORRECTION,
+        reverses=movement,
+    )

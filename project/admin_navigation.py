@@ -1,0 +1,66 @@
+"""The admin sidebar: Catalog / Movements / Reports / Administration.
+
+Each link shows only to users whose role lets them view the model.
+"""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _item(title, icon: str, app_label: str, model_name: str) -> dict:
+    def can_view(request) -> bool:
+        return request.user.has_perm(f"{app_label}.view_{model_name}")
+
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app_label}_{model_name}_changelist"),
+        "permission": can_view,
+    }
+
+
+def sidebar_navigation(request) -> list[dict]:
+    return [
+        {
+            "title": _("Catalog"),
+            "separator": True,
+            "items": [
+                _item(_("Products"), "inventory_2", "catalog", "product"),
+                _item(_("Product models"), "category", "catalog", "productmodel"),
+                _item(_("Brands"), "sell", "catalog", "brand"),
+                _item(_("Categories"), "folder", "catalog", "category"),
+                _item(_("Suppliers"), "local_shipping", "catalog", "supplier"),
+            ],
+        },
+        {
+            "title": _("Movements"),
+            "separator": True,
+            "items": [
+                _item(_("Inflows"), "input", "movements", "inflow"),
+                _item(_("Outflows"), "output", "movements", "outflow"),
+            ],
+        },
+        {
+            "title": _("Reports"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Dashboard"),
+                    "icon": "dashboard",
+                    "link": reverse_lazy("admin:index"),
+                },
+                _item(_("Task results"), "task_alt", "django_celery_results", "taskresult"),
+            ],
+        },
+        {
+            "title": _("Administration"),
+            "separator": True,
+            "items": [
+                _item(_("Users"), "person", "auth", "user"),
+                _item(_("Roles (groups)"), "group", "auth", "group"),
+                _item(_("Periodic tasks"), "schedule", "django_celery_beat", "periodictask"),
+                _item(_("Intervals"), "timer", "django_celery_beat", "intervalschedule"),
+                _item(_("Crontabs"), "update", "django_celery_beat", "crontabschedule"),
+            ],
+        },
+    ]

@@ -1,0 +1,49 @@
+"""Roles as groups: Admin, Manager, Operator, Analyst.
+
+ROLES is the one definition. The data migration creates the groups and
+``post_migrate`` re-applies ROLES after every ``migrate``, so a permission
+added by a later migration reaches the roles that should have it.
+"""
+
+ALL = ("add", "change", "delete", "view")
+VIEW = ("view",)
+
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    # Runs the back office: catalog, ledger, users, schedules.
+    "Admin": {
+        "catalog": ALL,
+        "movements": ALL,
+        "reports": ALL,
+        "auth": ALL,
+        "django_celery_beat": ALL,
+        "django_celery_results": ALL,
+    },
+    # Keeps the catalog; reads the ledger and reports.
+    "Manager": {"catalog": ALL, "movements": VIEW, "reports": VIEW},
+    # Records inflows and outflows; reads the catalog to pick products.
+    "Operator": {"catalog": VIEW, "movements": ("add", "view")},
+    # Reads everything, changes nothing.
+    "Analyst": {"catalog": VIEW, "movements": VIEW, "reports": VIEW},
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Make each role group hold exactly the permissions ROLES gives it."""
+    for role, grants in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = [
+            permission
+            for permission in permission_model.objects.filter(
+                content_type__app_label__in=grants.keys()
+            ).select_related("content_type")
+            if permission.codename.split("_", 1)[0] in grants[permission.content_type.app_label]
+        ]
+        group.permissions.set(permissions)
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    if sender.name != "reports":
+        return
+    sync_roles(Group, Permission)
