@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html
@@ -222,10 +222,20 @@ class ProductLedgerAdmin(ProductAdmin):
         ]
         if not rows:
             return _("No movements yet.")
-        headers = [_("date"), _("type"), _("quantity"), _("unit value"), _("reason"), _("note"), _("by")]
+        headers = [
+            _("date"),
+            _("type"),
+            _("quantity"),
+            _("unit value"),
+            _("reason"),
+            _("note"),
+            _("by"),
+        ]
         # The template escapes every cell; the links are built with format_html.
-        return mark_safe(
-            render_to_string("unfold/components/table.html", {"table": {"headers": headers, "rows": rows}})
+        return mark_safe(  # noqa: S308
+            render_to_string(
+                "unfold/components/table.html", {"table": {"headers": headers, "rows": rows}}
+            )
         )
 
     @action(

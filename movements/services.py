@@ -36,10 +36,7 @@ class InsufficientStock(LedgerError):
         self.requested = requested
         self.available = available
         super().__init__(
-            _(
-                "Not enough stock of %(product)s: %(requested)s asked, "
-                "%(available)s available."
-            )
+            _("Not enough stock of %(product)s: %(requested)s asked, %(available)s available.")
             % {"product": product, "requested": requested, "available": available},
             field="quantity",
         )

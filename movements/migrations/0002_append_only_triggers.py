@@ -52,8 +52,10 @@ def _run(schema_editor, direction: int) -> None:
         raise RuntimeError(
             f"No append-only triggers for database {schema_editor.connection.vendor!r}."
         )
-    for sql in statements[direction]:
-        schema_editor.execute(sql)
+    # A plain cursor: the trigger body's "%" must not be read as a placeholder.
+    with schema_editor.connection.cursor() as cursor:
+        for sql in statements[direction]:
+            cursor.execute(sql)
 
 
 def forward(apps, schema_editor):

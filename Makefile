@@ -1,0 +1,59 @@
+# Everyday commands. `make run` starts the back office, `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The newest Python >= 3.12 found on PATH or under pyenv.
+PYTHON ?= $(shell for c in python3.14 $$HOME/.pyenv/versions/3.14*/bin/python3 python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3 python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3 python3; do \
+	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$c; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# `make test` talks to real servers; these are the defaults on a developer machine.
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/inventory)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+
+.PHONY: help run test lint format bench clean
+
+help:
+	@echo "make run    start the back office (web, worker, beat) on http://127.0.0.1:8000/admin/"
+	@echo "make test   lint, format check and the whole test suite (PostgreSQL + Redis)"
+	@echo "make bench  performance benchmarks against their baselines"
+	@echo "make format apply ruff's formatting and fixes"
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	./scripts/run.sh
+
+test: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 SECRET_KEY=bench-only-secret-key-not-for-production-use-0123456789 \
+		SECURE_SSL_REDIRECT=0 $(PY) manage.py bench seed
+
+clean:
+	rm -rf $(VENV) var staticfiles site .pytest_cache .ruff_cache
