@@ -11,6 +11,10 @@ PY := $(VENV)/bin/python
 # `make test` talks to real servers; these are the defaults on a developer machine.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/inventory)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+# Tests run with DEBUG off, as production does, over plain HTTP.
+TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 \
+	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=test
 
 .PHONY: help run test lint format bench clean
 
@@ -37,10 +41,10 @@ run: $(VENV)/.installed-run
 	./scripts/run.sh
 
 test: $(VENV)/.installed-dev
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
+	$(TEST_ENV) $(PY) scripts/check_services.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest
+	$(TEST_ENV) $(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -54,6 +54,12 @@ class MovementAdmin(ModelAdmin):
         form.user = request.user
         return form
 
+    def save_model(self, request, obj, form, change):
+        # The add form recorded the movement through the ledger service while
+        # validating (see MovementAddForm); saving again would be an UPDATE,
+        # which the database refuses for movements.
+        pass
+
     def has_change_permission(self, request, obj=None):
         return False
 

@@ -276,6 +276,9 @@ def reset_demo_tables() -> None:
         for model in (Inflow, Outflow, Product, ProductModel, Brand, Category, Supplier)
     ]
     with connection.cursor() as cursor:
+        # Run deferred foreign-key checks now: TRUNCATE refuses to run while
+        # the transaction has pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 

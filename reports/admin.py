@@ -18,6 +18,8 @@ from django_celery_beat.models import (
 )
 from django_celery_results import admin as results_admin
 from django_celery_results.models import GroupResult, TaskResult
+from rest_framework_simplejwt.token_blacklist import admin as jwt_admin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
@@ -32,6 +34,8 @@ for model in (
     ClockedSchedule,
     TaskResult,
     GroupResult,
+    OutstandingToken,
+    BlacklistedToken,
 ):
     admin.site.unregister(model)
 
@@ -93,4 +97,14 @@ class TaskResultAdmin(results_admin.TaskResultAdmin, ModelAdmin):
 
 @admin.register(GroupResult)
 class GroupResultAdmin(results_admin.GroupResultAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(jwt_admin.OutstandingTokenAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(jwt_admin.BlacklistedTokenAdmin, ModelAdmin):
     pass

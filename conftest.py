@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from catalog.tests.factories import ProductFactory, SupplierFactory
+from movements import services
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Production uses the hashed manifest that collectstatic writes; tests
+    # render pages without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture
+def supplier(db):
+    return SupplierFactory()
+
+
+@pytest.fixture
+def stocked_product(db, supplier):
+    """A product with 10 units received through the ledger service."""
+
+    def make(quantity=10, **fields):
+        product = ProductFactory(**fields)
+        if quantity:
+            services.inflow_create(product=product, quantity=quantity, supplier=supplier)
+        product.refresh_from_db()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def role_user(db, django_user_model):
+    """A staff user in one of the role groups."""
+
+    def make(role, username=None):
+        user = django_user_model.objects.create_user(
+            username=username or f"{role.lower()}-user", password="x-pass-123456", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
