@@ -283,13 +283,21 @@ def reset_demo_tables() -> None:
 
 
 def seed_demo(
-    *, products: int, movements: int, seed: int, password: str, now: datetime | None = None
+    *,
+    products: int,
+    movements: int,
+    seed: int,
+    password: str,
+    now: datetime | None = None,
+    use_copy: bool | None = None,
 ) -> DemoResult:
+    """Write the demo data; ``use_copy`` defaults to True on PostgreSQL."""
     started = time.perf_counter()
     rng = random.Random(seed)
     now = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=HISTORY_DAYS)
     postgres = connection.vendor == "postgresql"
+    use_copy = postgres if use_copy is None else use_copy and postgres
 
     with transaction.atomic():
         users = _ensure_users(password)
@@ -331,14 +339,13 @@ def seed_demo(
                 )
             )
 
-        write = _copy if postgres else None
         for model, columns, rows in (
             (Product, PRODUCT_COLUMNS, product_rows),
             (Outflow, OUTFLOW_COLUMNS, ledger.outflows),
             (Inflow, INFLOW_COLUMNS, ledger.inflows),
         ):
-            if write:
-                write(model._meta.db_table, columns, rows)
+            if use_copy:
+                _copy(model._meta.db_table, columns, rows)
             else:
                 _bulk_create(model, columns, rows)
         if postgres:

@@ -253,6 +253,7 @@ UNFOLD = {
     "SITE_SUBHEADER": _("Stock, catalog and reports"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "inventory_2",
+    "DASHBOARD_CALLBACK": "reports.dashboard.dashboard_callback",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,

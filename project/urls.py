@@ -9,4 +9,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("project.api_urls")),
+    path("reports/", include("reports.urls")),
 ]

@@ -1,0 +1,3 @@
+"""/api/v1/: the JWT API for external systems."""
+
+urlpatterns = []

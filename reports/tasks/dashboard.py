@@ -1,0 +1,1 @@
+"""Dashboard metrics and housekeeping tasks (see the dashboard issue)."""

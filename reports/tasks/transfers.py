@@ -1,0 +1,1 @@
+"""Import, export, notification housekeeping and ledger check tasks."""
