@@ -53,6 +53,7 @@ def product_ledger(product_id: int, limit: int | None = None):
     fields = ("id", "created_at", "quantity", "reason", "note", "created_by__username")
     inflows = (
         Inflow.objects.filter(product_id=product_id)
+        .order_by()  # SQLite refuses ORDER BY inside the parts of a UNION
         .annotate(
             kind=Value("inflow", output_field=CharField()),
             delta=F("quantity"),
@@ -62,6 +63,7 @@ def product_ledger(product_id: int, limit: int | None = None):
     )
     outflows = (
         Outflow.objects.filter(product_id=product_id)
+        .order_by()
         .annotate(
             kind=Value("outflow", output_field=CharField()),
             delta=-F("quantity"),

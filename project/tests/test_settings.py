@@ -57,6 +57,21 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "db.sqlite3").exists()
 
+    # The admin's pages on SQLite, product page with its ledger included.
+    pages = _manage(
+        "shell",
+        "-c",
+        "from django.test import Client; from django.contrib.auth.models import User;"
+        "from catalog.models import Product;"
+        "c = Client(); c.force_login(User.objects.create_superuser('smoke', 's@x.io', 'pw'));"
+        "urls = ['/admin/', '/admin/catalog/product/', '/admin/movements/outflow/',"
+        " f'/admin/catalog/product/{Product.objects.first().pk}/change/'];"
+        "print([c.get(u).status_code for u in urls])",
+        env=env,
+    )
+    assert pages.returncode == 0, pages.stderr
+    assert "[200, 200, 200, 200]" in pages.stdout, pages.stdout + pages.stderr
+
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool=solo", "-l", "INFO"],
         cwd=ROOT,
