@@ -44,6 +44,7 @@ test: $(VENV)/.installed-dev
 	$(TEST_ENV) $(PY) scripts/check_services.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(TEST_ENV) $(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev

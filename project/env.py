@@ -9,7 +9,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value; unset or empty (``NAME=`` in an env file) means the default."""
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -170,8 +170,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULER = "project.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = env_str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat-heartbeat"))
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -229,21 +229,56 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- REST API -------------------------------------------------------------
+# The API's own layer lives in project/api/ (see docs/api.md).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["project.api.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "project.api.permissions.ModelPermissions",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "project.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "project.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_THROTTLE_RATE", "10/minute")},
+    # Proxies in front of the app (1 behind nginx): throttling keys on the
+    # client address they report; 0 trusts only REMOTE_ADDR, so a client
+    # cannot dodge the token throttle by sending its own X-Forwarded-For.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
+if not DEBUG and len(JWT_SIGNING_KEY.encode()) < 32:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 bytes long.")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inventory API",
+    "DESCRIPTION": (
+        "JWT API for external systems: catalog, stock movements (inflows and "
+        "outflows) and dashboard metrics. Get a token at /api/v1/token/ and send "
+        "it as `Authorization: Bearer <access>`. Errors share one body: "
+        "`{code, detail, errors?}`. Guide: docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InflowReasonEnum": "movements.models.Inflow.Reason",
+        "OutflowReasonEnum": "movements.models.Outflow.Reason",
+    },
 }
 
 # --- Admin theme ----------------------------------------------------------
@@ -267,6 +302,23 @@ UNFOLD = {
 # --- Domain settings ------------------------------------------------------
 # How many recent movements the product page shows.
 PRODUCT_LATEST_MOVEMENTS = env_int("PRODUCT_LATEST_MOVEMENTS", 15)
+
+# --- Imports, exports and private files (reports.transfers) ---------------
+# Uploads and generated files live under MEDIA_ROOT, which no URL serves; the
+# download view checks ownership, then streams the file or, when nginx sits in
+# front, hands it over with X-Accel-Redirect to this internal location.
+PRIVATE_FILES_ACCEL_PREFIX = env_str("PRIVATE_FILES_ACCEL_PREFIX", "")
+IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 50)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+# How many invalid rows the preview page lists (the error report has them all).
+IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
+TRANSFER_FILES_RETENTION_DAYS = env_int("TRANSFER_FILES_RETENTION_DAYS", 7)
+TRANSFER_TASK_SOFT_TIME_LIMIT = env_int("TRANSFER_TASK_SOFT_TIME_LIMIT", 15 * 60)
+TRANSFER_TASK_TIME_LIMIT = env_int("TRANSFER_TASK_TIME_LIMIT", 16 * 60)
+# A redelivered task (worker killed) runs at most this many times in all.
+TRANSFER_TASK_MAX_ATTEMPTS = env_int("TRANSFER_TASK_MAX_ATTEMPTS", 3)
+# Notifications still Pending after this many minutes were lost by the broker.
+TRANSFER_PENDING_TIMEOUT_MINUTES = env_int("TRANSFER_PENDING_TIMEOUT_MINUTES", 24 * 60)
 
 # --- Observability --------------------------------------------------------
 SENTRY_DSN = env_str("SENTRY_DSN", "")
