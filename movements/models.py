@@ -172,3 +172,35 @@ class Outflow(Movement):
     @property
     def profit(self) -> Decimal:
         return (self.unit_price - self.unit_cost) * self.quantity
+
+
+class IdempotencyKey(models.Model):
+    """An API client's ``Idempotency-Key`` and the response its request got.
+
+    The unique constraint is what makes two concurrent requests with the same
+    key write once (see ``project.api.idempotency``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=255)
+    path = models.CharField(_("path"), max_length=255)
+    # sha256 of method, path and body: the same key with another body is refused.
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="movements_idempotencykey_unique_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

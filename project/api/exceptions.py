@@ -1,0 +1,113 @@
+"""One error body for every API error.
+
+``{"code": "<machine code>", "detail": "<sentence for a person>"}``, plus
+``"errors": {field: [messages]}`` when input was invalid, plus the facts of
+the conflict when there are some (an oversell names ``product``,
+``requested`` and ``available``).
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the resource.")
+    default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, extra: dict | None = None):
+        super().__init__(detail, code)
+        self.extra = extra or {}
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _("The request cannot be processed.")
+    default_code = "unprocessable"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("This service is not available yet; try again later.")
+    default_code = "unavailable"
+
+
+def ledger_error_to_api(exc) -> exceptions.APIException:
+    """Translate a refusal of the ledger service into an API error."""
+    from movements.services import InsufficientStock
+
+    if isinstance(exc, InsufficientStock):
+        return Conflict(
+            exc.message,
+            code="insufficient_stock",
+            extra={
+                "product": {
+                    "id": exc.product.pk,
+                    "serial_number": exc.product.serial_number,
+                    "title": exc.product.title,
+                },
+                "requested": exc.requested,
+                "available": exc.available,
+            },
+        )
+    field = exc.field or "non_field_errors"
+    return exceptions.ValidationError({field: [exc.message]})
+
+
+def _first_code(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return getattr(detail, "code", None) or "error"
+
+
+def exception_handler(exc, context):
+    from movements.services import LedgerError
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, LedgerError):
+        exc = ledger_error_to_api(exc)
+    elif isinstance(exc, IntegrityError):
+        # A unique or check constraint the serializer could not see coming
+        # (usually a race between two writers): the client may retry.
+        exc = Conflict(_("The change conflicts with existing data."), code="conflict")
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    response.data = error_body(exc, response.data)
+    return response
+
+
+def error_body(exc, data) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        return {"code": "invalid", "detail": _("Invalid input."), "errors": errors}
+    detail = getattr(exc, "detail", None)
+    # simplejwt's InvalidToken carries a dict: {"detail", "code", "messages"}.
+    if isinstance(detail, dict):
+        message = detail.get("detail", _("Error."))
+        code = detail.get("code") or getattr(message, "code", None) or "error"
+        body = {"code": str(code), "detail": str(message)}
+    elif detail is not None:
+        body = {"code": _first_code(detail), "detail": str(detail)}
+    else:
+        body = {"code": "error", "detail": str(data)}
+    body.update(getattr(exc, "extra", {}))
+    return body
+
+
+def json_error(status_code: int, code: str, detail: str) -> Response:
+    set_rollback()
+    return Response({"code": code, "detail": detail}, status=status_code)

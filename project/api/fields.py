@@ -1,0 +1,23 @@
+from datetime import UTC
+
+from django.db import models
+from rest_framework import serializers
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """Datetimes in UTC (``...Z``), whatever the server's TIME_ZONE.
+
+    The fast list paths hand database values to orjson, which writes UTC with
+    a ``Z``; serializers use this field so that a list row and a detail agree.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(*args, **kwargs)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }

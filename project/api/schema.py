@@ -1,0 +1,78 @@
+"""OpenAPI generation: every operation documents the errors it can answer."""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable code, e.g. `not_found`.")
+    detail = serializers.CharField(help_text="A sentence for a person.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField()),
+        required=False,
+        help_text="Invalid input only: messages per field (`non_field_errors` for the whole).",
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+ProductRefSerializer = inline_serializer(
+    "ProductRef",
+    fields={
+        "id": serializers.IntegerField(),
+        "serial_number": serializers.CharField(),
+        "title": serializers.CharField(),
+    },
+)
+
+
+class InsufficientStockSerializer(ErrorSerializer):
+    product = ProductRefSerializer
+    requested = serializers.IntegerField(help_text="Units asked.")
+    available = serializers.IntegerField(help_text="Units in stock when the request ran.")
+
+    class Meta:
+        ref_name = "InsufficientStockError"
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input; `errors` says which field and why.",
+    "401": "No token, or a token that is not a valid access token (expired, tampered, "
+    "blacklisted, a refresh token, an unknown or inactive user).",
+    "403": "Authenticated, but the user's role does not give this permission.",
+    "404": "No such object, or one the user may not see.",
+    "409": "Conflicts with the current state (stock, references, uniqueness).",
+    "422": "The Idempotency-Key was already used with another request body.",
+    "429": "Too many attempts; wait for the number of seconds in Retry-After.",
+    "503": "Not available yet.",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _error_codes(self) -> dict[str, type[serializers.Serializer]]:
+        codes = {}
+        public = any(issubclass(p, AllowAny) for p in self.view.permission_classes)
+        if not public:
+            codes["401"] = ErrorSerializer
+            codes["403"] = ErrorSerializer
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            codes["400"] = ErrorSerializer
+        if "{" in self.path:
+            codes["404"] = ErrorSerializer
+        for code, serializer in (
+            getattr(self.view, "error_responses", {}).get(self.method, {}).items()
+        ):
+            codes[str(code)] = serializer
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, serializer in sorted(self._error_codes().items()):
+            if code not in responses:
+                response = self._get_response_for_code(serializer, code, direction=direction)
+                response["description"] = ERROR_DESCRIPTIONS.get(code, "")
+                responses[code] = response
+        return responses

@@ -1,0 +1,29 @@
+"""Helpers for the API tests (imported by tests only)."""
+
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+API = "/api/v1/"
+
+
+def access_token(user) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def refresh_token(user) -> str:
+    return str(RefreshToken.for_user(user))
+
+
+def client_for(user=None) -> APIClient:
+    """An API client authenticated as ``user`` with a real JWT (anonymous if None)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user)}")
+    return client
+
+
+def reset_token_throttle(address: str = "127.0.0.1") -> None:
+    # Throttle counters live in the shared cache; delete only ours (never
+    # cache.clear(), which would empty everyone's Redis database).
+    cache.delete(f"throttle_token_{address}")

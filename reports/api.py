@@ -1,0 +1,49 @@
+"""metrics/: the dashboard's cached metrics, for external systems."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from project.api.exceptions import ServiceUnavailable
+from project.api.schema import ErrorSerializer
+
+
+class MetricsView(APIView):
+    """The dashboard metrics, one entry per key (``product``, ``sales``, each chart).
+
+    Read from the cache the dashboard fills (computed once on a miss), so a
+    call costs no aggregate query when the cache is warm. Needs the view
+    permission on products and on outflows (the metrics are stock and sales).
+    """
+
+    extra_permissions = {
+        "GET": ["catalog.view_product", "movements.view_outflow"],
+        "HEAD": ["catalog.view_product", "movements.view_outflow"],
+    }
+    error_responses = {"GET": {503: ErrorSerializer}}
+
+    @extend_schema(
+        tags=["metrics"],
+        responses={200: OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "Metrics",
+                value={
+                    "product": {"computed_at": "2026-11-29T01:00:00Z", "stock_units": 1200},
+                    "sales": {"computed_at": "2026-11-29T01:00:00Z", "revenue": "15400.00"},
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        try:
+            # Imported here: the metrics module belongs to the dashboard and
+            # may not exist in every deployment.
+            from reports.metrics import get_all_metrics
+        except ImportError:
+            raise ServiceUnavailable(
+                "Metrics are not available yet.", code="metrics_unavailable"
+            ) from None
+        return Response(get_all_metrics())
