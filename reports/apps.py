@@ -13,3 +13,8 @@ class ReportsConfig(AppConfig):
         # Permissions of every app exist only after all migrations ran; this
         # keeps the role groups matching ROLE_PERMISSIONS after each migrate.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="reports.sync_roles")
+
+        from reports import signals
+
+        # A movement or catalog change schedules a (debounced) dashboard refresh.
+        signals.connect()

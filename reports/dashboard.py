@@ -1,5 +1,418 @@
-"""The admin index: the dashboard (see the dashboard issue)."""
+"""The admin index as a dashboard (unfold ``DASHBOARD_CALLBACK``).
+
+The page reads the cached metrics only (``reports.metrics.load_metrics``); on
+a cache miss the metrics are computed once and stored, and when the cache does
+not answer they are computed live for this page with a visible notice.
+
+What a user sees depends on the role: Admins, Managers, Analysts and
+superusers see everything; anyone else who may view products (Operators) sees
+the stock and units figures without money (no values, revenue or profit);
+a staff user with neither sees a short notice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from reports.metrics import load_metrics, oldest_computed_at
+
+logger = logging.getLogger(__name__)
+
+FULL = "full"
+STOCK = "stock"
+# Roles (reports.roles) that see money figures on the dashboard.
+MONEY_ROLES = ("Admin", "Manager", "Analyst")
+
+PRIMARY = "var(--color-primary-600)"
+PRIMARY_LIGHT = "var(--color-primary-300)"
+MUTED = "var(--color-base-400)"
+
+
+def dashboard_access(user) -> str | None:
+    """``"full"``, ``"stock"`` (no money figures) or None (no dashboard)."""
+    if not (user.is_active and user.is_staff):
+        return None
+    if user.is_superuser or user.groups.filter(name__in=MONEY_ROLES).exists():
+        return FULL
+    if user.has_perm("catalog.view_product"):
+        return STOCK
+    return None
+
+
+# --- formatting -------------------------------------------------------------
+
+
+def _currency() -> str:
+    return getattr(settings, "METRICS_CURRENCY_SYMBOL", "R$")
+
+
+def money(value) -> str:
+    amount = number_format(Decimal(value), 2, force_grouping=True)
+    return f"{_currency()} {amount}"
+
+
+def integer(value) -> str:
+    return number_format(value, 0, force_grouping=True)
+
+
+def percent(value) -> str:
+    return "-" if value is None else f"{number_format(value, 1)} %"
+
+
+def age_text(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext("updated %(n)d second ago", "updated %(n)d seconds ago", seconds) % {
+            "n": seconds
+        }
+    minutes = seconds // 60
+    if minutes < 120:
+        return ngettext("updated %(n)d minute ago", "updated %(n)d minutes ago", minutes) % {
+            "n": minutes
+        }
+    hours = minutes // 60
+    return ngettext("updated %(n)d hour ago", "updated %(n)d hours ago", hours) % {"n": hours}
+
+
+def _floats(values) -> list[float]:
+    return [float(value) for value in values]
+
+
+def _short_label(iso_day: str) -> str:
+    return datetime.fromisoformat(iso_day).strftime("%d/%m")
+
+
+# --- charts -----------------------------------------------------------------
+
+
+def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
+    """Chart.js options close to unfold's defaults, plus legend and axes we need."""
+    ticks = {"color": "#9ca3af"}
+    value_axis = {"beginAtZero": True, "ticks": ticks, "border": {"display": False}}
+    category_axis = {"ticks": ticks, "grid": {"display": False}, "border": {"display": False}}
+    scales = (
+        {"x": value_axis, "y": category_axis}
+        if horizontal
+        else {"x": category_axis, "y": value_axis}
+    )
+    if second_axis:
+        scales["y1"] = {
+            "beginAtZero": True,
+            "position": "right",
+            "ticks": ticks,
+            "grid": {"display": False},
+            "border": {"display": False},
+        }
+    options = {
+        "responsive": True,
+        "maintainAspectRatio": False,
+        "animation": False,
+        "plugins": {
+            "legend": {
+                "display": legend,
+                "align": "end",
+                "position": "top",
+                "labels": {
+                    "boxWidth": 8,
+                    "boxHeight": 8,
+                    "usePointStyle": True,
+                    "pointStyle": "circle",
+                    "color": "#9ca3af",
+                },
+            },
+            "tooltip": {"enabled": True},
+        },
+        "scales": scales,
+    }
+    if horizontal:
+        options["indexAxis"] = "y"
+    return json.dumps(options)
+
+
+def _chart(key, title, description, kind, data, options) -> dict:
+    return {
+        "key": key,
+        "title": title,
+        "description": description,
+        "template": f"unfold/components/chart/{kind}.html",
+        "data": json.dumps(data),
+        "options": options,
+    }
+
+
+def _daily_sales_chart(doc: dict, full: bool) -> dict:
+    labels = [_short_label(day) for day in doc["labels"]]
+    units = {
+        "label": _("Units sold"),
+        "data": doc["units"],
+        "backgroundColor": PRIMARY_LIGHT,
+        "borderColor": PRIMARY_LIGHT,
+    }
+    if not full:
+        return _chart(
+            "daily_sales",
+            _("Units sold per day"),
+            _("Sales over the last 30 days (corrections excluded)"),
+            "bar",
+            {"labels": labels, "datasets": [units]},
+            _chart_options(legend=False),
+        )
+    revenue = {
+        "type": "line",
+        "label": _("Revenue"),
+        "data": _floats(doc["revenue"]),
+        "borderColor": PRIMARY,
+        "backgroundColor": PRIMARY,
+        "yAxisID": "y",
+        "tension": 0.3,
+        "pointRadius": 0,
+        "order": 0,
+    }
+    units = {**units, "yAxisID": "y1", "order": 1}
+    return _chart(
+        "daily_sales",
+        _("Daily sales"),
+        _("Revenue (line, left axis) and units (bars, right axis), last 30 days"),
+        "bar",
+        {"labels": labels, "datasets": [revenue, units]},
+        _chart_options(second_axis=True),
+    )
+
+
+def _flows_chart(doc: dict) -> dict:
+    return _chart(
+        "flows",
+        _("Inflows vs outflows"),
+        _("Units received and units out (sales and corrections) per day"),
+        "bar",
+        {
+            "labels": [_short_label(day) for day in doc["labels"]],
+            "datasets": [
+                {"label": _("In"), "data": doc["inflow_units"], "backgroundColor": PRIMARY},
+                {"label": _("Out"), "data": doc["outflow_units"], "backgroundColor": MUTED},
+            ],
+        },
+        _chart_options(),
+    )
+
+
+def _breakdown_chart(key, doc, title) -> dict:
+    rows = doc["rows"]
+    return _chart(
+        key,
+        title,
+        _("Stock value at cost and at sell price"),
+        "bar",
+        {
+            "labels": [row["name"] for row in rows],
+            "datasets": [
+                {
+                    "label": _("At cost"),
+                    "data": _floats(row["value_cost"] for row in rows),
+                    "backgroundColor": PRIMARY,
+                },
+                {
+                    "label": _("At sell price"),
+                    "data": _floats(row["value_sell"] for row in rows),
+                    "backgroundColor": PRIMARY_LIGHT,
+                },
+            ],
+        },
+        _chart_options(horizontal=True),
+    )
+
+
+def _top_products_chart(doc: dict) -> dict:
+    rows = doc["rows"]
+    return _chart(
+        "top_products",
+        _("Top 10 products by revenue"),
+        _("Sales revenue over the last 30 days"),
+        "bar",
+        {
+            "labels": [row["title"][:32] for row in rows],
+            "datasets": [
+                {
+                    "label": _("Revenue"),
+                    "data": _floats(row["revenue"] for row in rows),
+                    "backgroundColor": PRIMARY,
+                },
+                {
+                    "label": _("Profit"),
+                    "data": _floats(row["profit"] for row in rows),
+                    "backgroundColor": PRIMARY_LIGHT,
+                },
+            ],
+        },
+        _chart_options(horizontal=True),
+    )
+
+
+# --- cards and tables -------------------------------------------------------
+
+
+def _card(title, value, footer="", icon="", href=""):
+    return {"title": title, "value": value, "footer": footer, "icon": icon, "href": href}
+
+
+def _stock_cards(product: dict, full: bool, low_stock_url: str) -> list[dict]:
+    products_text = _("%(products)s products, %(active)s active") % {
+        "products": integer(product["products"]),
+        "active": integer(product["active_products"]),
+    }
+    low = _card(
+        _("Low stock"),
+        integer(product["low_stock"]),
+        _("Active products at or below their reorder level"),
+        "warning",
+        low_stock_url,
+    )
+    units = _card(_("Stock units"), integer(product["stock_units"]), products_text, "inventory_2")
+    if not full:
+        return [units, low]
+    return [
+        units,
+        _card(
+            _("Stock value at cost"),
+            money(product["stock_value_cost"]),
+            _("Units in stock times cost price"),
+            "payments",
+        ),
+        _card(
+            _("Stock value at sell price"),
+            money(product["stock_value_sell"]),
+            _("Units in stock times sell price"),
+            "sell",
+        ),
+        _card(
+            _("Potential profit"),
+            money(product["potential_profit"]),
+            _("Sell value minus cost value of the stock"),
+            "trending_up",
+        ),
+        low,
+    ]
+
+
+def _sales_cards(sales: dict, full: bool) -> list[dict]:
+    periods = [
+        ("today", _("Sales today")),
+        ("7d", _("Sales, 7 days")),
+        ("30d", _("Sales, 30 days")),
+    ]
+    cards = []
+    for key, title in periods:
+        period = sales[key]
+        counts = _("%(count)s sales, %(units)s units") % {
+            "count": integer(period["count"]),
+            "units": integer(period["units"]),
+        }
+        if full:
+            footer = _("%(counts)s · profit %(profit)s · margin %(margin)s") % {
+                "counts": counts,
+                "profit": money(period["profit"]),
+                "margin": percent(period["margin_pct"]),
+            }
+            cards.append(_card(title, money(period["revenue"]), footer, "shopping_cart"))
+        else:
+            cards.append(
+                _card(title, integer(period["units"]), counts + " " + _("(units)"), "shopping_cart")
+            )
+    return cards
+
+
+def _days_left(value) -> str:
+    if value is None:
+        return _("no sales in 30 days")
+    return number_format(value, 1)
+
+
+def _low_stock_table(doc: dict, can_link: bool) -> dict:
+    rows = []
+    for row in doc["rows"]:
+        title = row["title"]
+        if can_link:
+            url = reverse("admin:catalog_product_change", args=[row["id"]])
+            title = format_html(
+                '<a class="text-primary-600 underline" href="{}">{}</a>', url, title
+            )
+        rows.append(
+            [
+                title,
+                row["serial_number"],
+                integer(row["quantity"]),
+                integer(row["reorder_level"]),
+                number_format(row["avg_daily_units"], 2),
+                _days_left(row["days_left"]),
+            ]
+        )
+    return {
+        "headers": [
+            _("Product"),
+            _("SKU"),
+            _("Stock"),
+            _("Reorder level"),
+            _("Sold per day (30 d)"),
+            _("Days of stock left"),
+        ],
+        "rows": rows,
+    }
+
+
+def build_dashboard(request) -> dict:
+    """Everything the dashboard template shows, for this user."""
+    access = dashboard_access(request.user)
+    if access is None:
+        return {"access": None}
+    full = access == FULL
+    metrics, source = load_metrics()
+    oldest = oldest_computed_at(metrics)
+    age = max(0, int((timezone.now() - oldest).total_seconds())) if oldest else 0
+    low_stock_url = reverse("admin:catalog_product_changelist") + "?stock=low"
+    charts = [_daily_sales_chart(metrics["daily_sales"], full), _flows_chart(metrics["flows"])]
+    if full:
+        charts += [
+            _breakdown_chart("stock_by_category", metrics["stock_by_category"], _("By category")),
+            _breakdown_chart("stock_by_brand", metrics["stock_by_brand"], _("By brand")),
+            _top_products_chart(metrics["top_products"]),
+        ]
+    return {
+        "access": access,
+        "full": full,
+        "source": source,
+        "live": source == "live",
+        "computed_at": oldest.isoformat() if oldest else "",
+        "age_seconds": age,
+        "age_text": age_text(age),
+        "stock_cards": _stock_cards(metrics["product"], full, low_stock_url),
+        "sales_cards": _sales_cards(metrics["sales"], full),
+        "charts": charts,
+        "low_stock": _low_stock_table(
+            metrics["low_stock"], request.user.has_perm("catalog.view_product")
+        ),
+        "low_stock_total": metrics["product"]["low_stock"],
+        "low_stock_url": low_stock_url,
+        "refresh_url": reverse("reports:dashboard_refresh"),
+    }
 
 
 def dashboard_callback(request, context):
+    try:
+        dashboard = build_dashboard(request)
+    except Exception:
+        # The admin index is also the way into every other page: a broken
+        # metric must not take it down.
+        logger.exception("The dashboard could not be built")
+        dashboard = {"access": "error"}
+    context.update({"dashboard": dashboard, "title": _("Dashboard")})
     return context

@@ -24,24 +24,26 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count,
+    DateTimeField,
     DecimalField,
     ExpressionWrapper,
     F,
     Q,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import Category, Product, ProductModel
 from movements.models import Inflow, Outflow
 
 logger = logging.getLogger(__name__)
@@ -118,36 +120,28 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def _local_day(start: datetime):
+    """created_at as a local calendar day, as cheaply as the time zone allows.
+
+    When the zone's UTC offset is the same over the whole window (no DST
+    change in it, always the case for America/Sao_Paulo since 2019),
+    shifting the UTC timestamp by that offset gives the local day and is much
+    cheaper than converting every row with a named time zone.
+    """
+    tz = timezone.get_default_timezone()
+    offset = start.utcoffset()
+    if offset == timezone.localtime(timezone.now(), tz).utcoffset():
+        shifted = ExpressionWrapper(F("created_at") + Value(offset), output_field=DateTimeField())
+        return TruncDate(shifted, tzinfo=UTC)
+    return TruncDate("created_at", tzinfo=tz)
+
+
 def _line_total(price_field: str) -> ExpressionWrapper:
     return ExpressionWrapper(F("quantity") * F(price_field), output_field=MONEY)
 
 
 # --- computations -----------------------------------------------------------
 # Each function returns {metric name: document}; documents get computed_at later.
-
-
-def compute_product() -> dict[str, dict]:
-    """One aggregate over the products table."""
-    row = Product.objects.aggregate(
-        products=Count("id"),
-        active_products=Count("id", filter=Q(is_active=True)),
-        stock_units=Coalesce(Sum("quantity"), 0),
-        stock_value_cost=Sum(_line_total("cost_price")),
-        stock_value_sell=Sum(_line_total("sell_price")),
-        low_stock=Count("id", filter=Q(is_active=True, quantity__lte=F("reorder_level"))),
-    )
-    cost, sell = _dec(row["stock_value_cost"]), _dec(row["stock_value_sell"])
-    return {
-        "product": {
-            "products": row["products"],
-            "active_products": row["active_products"],
-            "stock_units": int(row["stock_units"]),
-            "stock_value_cost": _money(cost),
-            "stock_value_sell": _money(sell),
-            "potential_profit": _money(sell - cost),
-            "low_stock": row["low_stock"],
-        }
-    }
 
 
 def _empty_day() -> dict:
@@ -161,10 +155,9 @@ def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
     day; everything else is summed in Python from those at most 60 + 30 rows.
     """
     today, start, days = _window(now)
-    tz = timezone.get_default_timezone()
     outflow_rows = (
         Outflow.objects.filter(created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=_local_day(start))
         .values("day", "reason")
         .annotate(
             count=Count("id"),
@@ -176,7 +169,7 @@ def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
     )
     inflow_rows = (
         Inflow.objects.filter(created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=_local_day(start))
         .values("day")
         .annotate(units=Sum("quantity"))
         .order_by()
@@ -238,29 +231,6 @@ def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
     }
 
 
-def _breakdown(group_by: str) -> list[dict]:
-    rows = (
-        Product.objects.values(name=F(group_by))
-        .annotate(
-            products=Count("id"),
-            units=Coalesce(Sum("quantity"), 0),
-            value_cost=Sum(_line_total("cost_price")),
-            value_sell=Sum(_line_total("sell_price")),
-        )
-        .order_by("-value_cost", "name")
-    )
-    return [
-        {
-            "name": row["name"],
-            "products": row["products"],
-            "units": int(row["units"]),
-            "value_cost": _money(row["value_cost"]),
-            "value_sell": _money(row["value_sell"]),
-        }
-        for row in rows
-    ]
-
-
 def _limit_breakdown(rows: list[dict], limit: int) -> dict:
     """The largest ``limit - 1`` groups and one "Other" row for the rest."""
     if len(rows) > limit:
@@ -269,21 +239,85 @@ def _limit_breakdown(rows: list[dict], limit: int) -> dict:
             "name": "Other",
             "products": sum(row["products"] for row in tail),
             "units": sum(row["units"] for row in tail),
-            "value_cost": _money(sum(Decimal(row["value_cost"]) for row in tail)),
-            "value_sell": _money(sum(Decimal(row["value_sell"]) for row in tail)),
+            "value_cost": sum(row["value_cost"] for row in tail),
+            "value_sell": sum(row["value_sell"] for row in tail),
             "groups": len(tail),
         }
         rows = [*head, other]
-    return {"rows": rows}
-
-
-def compute_stock_breakdown() -> dict[str, dict]:
-    """Stock value by category and by brand: one grouped query each."""
     return {
-        "stock_by_category": _limit_breakdown(_breakdown("category__name"), BREAKDOWN_LIMIT),
-        "stock_by_brand": _limit_breakdown(
-            _breakdown("product_model__brand__name"), BREAKDOWN_LIMIT
-        ),
+        "rows": [
+            {
+                **row,
+                "value_cost": _money(row["value_cost"]),
+                "value_sell": _money(row["value_sell"]),
+            }
+            for row in rows
+        ]
+    }
+
+
+def _add_to(groups: dict, name: str, row: dict) -> None:
+    group = groups.setdefault(
+        name, {"name": name, "products": 0, "units": 0, "value_cost": ZERO, "value_sell": ZERO}
+    )
+    group["products"] += row["products"]
+    group["units"] += int(row["units"] or 0)
+    group["value_cost"] += _dec(row["value_cost"])
+    group["value_sell"] += _dec(row["value_sell"])
+
+
+def compute_catalog(now: datetime | None = None) -> dict[str, dict]:
+    """Product KPIs and stock value by category and by brand.
+
+    One scan of the products table, grouped by (category, product model):
+    at most one row per product model. The KPIs and both breakdowns are
+    summed from those rows; two small queries fetch the names.
+    """
+    rows = list(
+        Product.objects.values("category_id", "product_model_id")
+        .annotate(
+            products=Count("id"),
+            active=Count("id", filter=Q(is_active=True)),
+            units=Coalesce(Sum("quantity"), 0),
+            value_cost=Sum(_line_total("cost_price")),
+            value_sell=Sum(_line_total("sell_price")),
+            low=Count("id", filter=Q(is_active=True, quantity__lte=F("reorder_level"))),
+        )
+        .order_by()
+    )
+    category_names = dict(
+        Category.objects.filter(pk__in={row["category_id"] for row in rows}).values_list(
+            "pk", "name"
+        )
+    )
+    brand_names = dict(
+        ProductModel.objects.filter(pk__in={row["product_model_id"] for row in rows}).values_list(
+            "pk", "brand__name"
+        )
+    )
+    by_category: dict[str, dict] = {}
+    by_brand: dict[str, dict] = {}
+    for row in rows:
+        _add_to(by_category, category_names.get(row["category_id"], "?"), row)
+        _add_to(by_brand, brand_names.get(row["product_model_id"], "?"), row)
+    cost = sum((_dec(row["value_cost"]) for row in rows), ZERO)
+    sell = sum((_dec(row["value_sell"]) for row in rows), ZERO)
+
+    def ranked(groups: dict) -> list[dict]:
+        return sorted(groups.values(), key=lambda group: (-group["value_cost"], group["name"]))
+
+    return {
+        "product": {
+            "products": sum(row["products"] for row in rows),
+            "active_products": sum(row["active"] for row in rows),
+            "stock_units": sum(int(row["units"] or 0) for row in rows),
+            "stock_value_cost": _money(cost),
+            "stock_value_sell": _money(sell),
+            "potential_profit": _money(sell - cost),
+            "low_stock": sum(row["low"] for row in rows),
+        },
+        "stock_by_category": _limit_breakdown(ranked(by_category), BREAKDOWN_LIMIT),
+        "stock_by_brand": _limit_breakdown(ranked(by_brand), BREAKDOWN_LIMIT),
     }
 
 
@@ -295,24 +329,33 @@ def _fetch(sql: str, params: list) -> list[dict]:
 
 
 def compute_top_products(now: datetime | None = None) -> dict[str, dict]:
-    """The 10 products with the highest sales revenue over 30 days (one query)."""
+    """The 10 products with the highest sales revenue over 30 days (one query).
+
+    The ranking sums in floating point, which is much cheaper than exact
+    decimals over hundreds of thousands of rows; the figures shown are then
+    summed exactly for the ten winners only, through the product index.
+    """
     _, start, _ = _window(now)
+    outflows, products = Outflow._meta.db_table, Product._meta.db_table
     sql = f"""
-        SELECT p.id, p.title, p.serial_number, t.units, t.revenue, t.cost
+        SELECT p.id, p.title, p.serial_number, SUM(o.quantity) AS units,
+               SUM(o.quantity * o.unit_price) AS revenue,
+               SUM(o.quantity * o.unit_cost) AS cost
         FROM (
-            SELECT product_id, SUM(quantity) AS units,
-                   SUM(quantity * unit_price) AS revenue,
-                   SUM(quantity * unit_cost) AS cost
-            FROM {Outflow._meta.db_table}
+            SELECT product_id
+            FROM {outflows}
             WHERE reason = %s AND created_at >= %s
             GROUP BY product_id
-            ORDER BY revenue DESC, product_id
+            ORDER BY SUM(quantity * CAST(unit_price AS DOUBLE PRECISION)) DESC, product_id
             LIMIT %s
         ) t
-        JOIN {Product._meta.db_table} p ON p.id = t.product_id
-        ORDER BY t.revenue DESC, p.id
+        JOIN {products} p ON p.id = t.product_id
+        JOIN {outflows} o ON o.product_id = t.product_id
+        WHERE o.reason = %s AND o.created_at >= %s
+        GROUP BY p.id, p.title, p.serial_number
+        ORDER BY revenue DESC, p.id
     """
-    rows = _fetch(sql, [SALE, start, TOP_PRODUCTS])
+    rows = _fetch(sql, [SALE, start, TOP_PRODUCTS, SALE, start])
     return {
         "top_products": {
             "rows": [
@@ -338,23 +381,25 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
     """
     _, start, _ = _window(now)
     limit = low_stock_limit()
+    # Few products are low at a time: a per-product sum through the
+    # (product, created_at) index beats aggregating every recent sale.
+    # MATERIALIZED: the sum is computed once per product, not once per
+    # mention in ORDER BY.
     sql = f"""
-        SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level,
-               COALESCE(s.units, 0) AS sold
-        FROM {Product._meta.db_table} p
-        LEFT JOIN (
-            SELECT o.product_id, SUM(o.quantity) AS units
-            FROM {Outflow._meta.db_table} o
-            JOIN {Product._meta.db_table} lp ON lp.id = o.product_id
-            WHERE o.reason = %s AND o.created_at >= %s
-              AND lp.is_active AND lp.quantity <= lp.reorder_level
-            GROUP BY o.product_id
-        ) s ON s.product_id = p.id
-        WHERE p.is_active AND p.quantity <= p.reorder_level
-        ORDER BY CASE WHEN p.quantity = 0 THEN 0.0
-                      WHEN s.units > 0 THEN p.quantity * {WINDOW_DAYS}.0 / s.units
+        WITH low AS MATERIALIZED (
+            SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level,
+                   COALESCE((
+                       SELECT SUM(o.quantity) FROM {Outflow._meta.db_table} o
+                       WHERE o.product_id = p.id AND o.reason = %s AND o.created_at >= %s
+                   ), 0) AS sold
+            FROM {Product._meta.db_table} p
+            WHERE p.is_active AND p.quantity <= p.reorder_level
+        )
+        SELECT * FROM low
+        ORDER BY CASE WHEN quantity = 0 THEN 0.0
+                      WHEN sold > 0 THEN quantity * {WINDOW_DAYS}.0 / sold
                       ELSE NULL END ASC NULLS LAST,
-                 p.quantity, p.id
+                 quantity, id
         LIMIT %s
     """
     rows = _fetch(sql, [SALE, start, limit])
@@ -383,10 +428,9 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
 
 
 # Which computation produces which keys; a refresh runs each once.
-COMPUTATIONS: list[tuple[Callable[[], dict[str, dict]], tuple[str, ...]]] = [
-    (compute_product, ("product",)),
+COMPUTATIONS: list[tuple[Callable[..., dict[str, dict]], tuple[str, ...]]] = [
+    (compute_catalog, ("product", "stock_by_category", "stock_by_brand")),
     (compute_ledger_series, ("sales", "daily_sales", "flows")),
-    (compute_stock_breakdown, ("stock_by_category", "stock_by_brand")),
     (compute_top_products, ("top_products",)),
     (compute_low_stock, ("low_stock",)),
 ]
@@ -394,15 +438,25 @@ METRIC_NAMES: tuple[str, ...] = tuple(name for _, names in COMPUTATIONS for name
 CACHE_KEYS: tuple[str, ...] = tuple(cache_key(name) for name in METRIC_NAMES)
 
 
-def compute(names=METRIC_NAMES) -> dict[str, dict]:
-    """Compute the metrics ``names`` (and their siblings) from the database."""
+def compute(names=METRIC_NAMES, *, now: datetime | None = None) -> dict[str, dict]:
+    """Compute the metrics ``names`` (and their siblings) from the database.
+
+    ``now`` moves the clock, for tests; the default is the current time.
+    """
     wanted = set(names)
     documents: dict[str, dict] = {}
-    for function, produces in COMPUTATIONS:
-        if wanted.intersection(produces):
-            computed_at = _now_iso()
-            for name, document in function().items():
-                documents[name] = {**document, "computed_at": computed_at}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # These aggregates run in a fraction of a second, but the planner
+            # overestimates some of them and JIT-compiles them, which alone
+            # costs ~0.5 s. SET LOCAL ends with this transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        for function, produces in COMPUTATIONS:
+            if wanted.intersection(produces):
+                computed_at = _now_iso()
+                for name, document in function(now=now).items():
+                    documents[name] = {**document, "computed_at": computed_at}
     return documents
 
 
@@ -473,18 +527,24 @@ def get_all_metrics() -> dict[str, dict]:
     return load_metrics()[0]
 
 
+def refresh_metrics() -> tuple[dict[str, dict], bool]:
+    """Recompute every metric and write every key; returns (documents, stored)."""
+    documents = compute()
+    try:
+        _write(documents)
+    except CacheUnavailable as error:
+        logger.warning("Could not store refreshed metrics in the cache: %s", error)
+        return documents, False
+    return documents, True
+
+
 def refresh_all_metrics() -> dict[str, dict]:
     """Recompute every metric and write every key; returns the documents.
 
     If the cache does not answer the documents are still returned, and the
     failure is logged.
     """
-    documents = compute()
-    try:
-        _write(documents)
-    except CacheUnavailable as error:
-        logger.warning("Could not store refreshed metrics in the cache: %s", error)
-    return documents
+    return refresh_metrics()[0]
 
 
 def oldest_computed_at(metrics: dict[str, dict]) -> datetime | None:

@@ -1,0 +1,84 @@
+"""Signal receivers that keep the dashboard fresh: they only schedule a refresh.
+
+After a movement or a product change commits, one refresh of the metrics is
+scheduled a few seconds later (``METRICS_REFRESH_DEBOUNCE``). A flag in the
+shared cache says "a refresh is already scheduled"; while it is set, further
+commits schedule nothing, so a burst of 1,000 movements causes one refresh per
+debounce window instead of 1,000. The task clears the flag before it reads
+the database, so nothing committed after that moment is missed.
+
+Nothing here may make a movement fail: if the cache or the broker does not
+answer, the error is logged and the periodic refresh (every 5 minutes) covers.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+PENDING_KEY = "metrics:refresh-pending"
+
+
+def debounce_seconds() -> float:
+    return getattr(settings, "METRICS_REFRESH_DEBOUNCE", 3)
+
+
+def schedule_refresh() -> bool:
+    """Schedule one metrics refresh unless one is pending; True if scheduled."""
+    from reports.tasks.dashboard import update_dashboard_metrics_cache
+
+    countdown = debounce_seconds()
+    try:
+        # The flag outlives the countdown by a margin, so that a lost task
+        # (worker or broker down) blocks refreshes for a minute at most.
+        if not cache.add(PENDING_KEY, "1", timeout=int(countdown) + 60):
+            return False
+    except Exception:
+        logger.warning("Dashboard refresh not scheduled: the cache is unavailable", exc_info=True)
+        return False
+    try:
+        # retry=False: a broker that is down fails fast instead of holding
+        # the request that recorded the movement.
+        update_dashboard_metrics_cache.apply_async(countdown=countdown, retry=False)
+    except Exception:
+        logger.warning("Dashboard refresh not scheduled: the broker is unavailable", exc_info=True)
+        clear_pending_refresh()
+        return False
+    return True
+
+
+def clear_pending_refresh() -> None:
+    try:
+        cache.delete(PENDING_KEY)
+    except Exception:
+        logger.warning("Could not clear the dashboard refresh flag", exc_info=True)
+
+
+def _schedule_after_commit() -> None:
+    try:
+        schedule_refresh()
+    except Exception:  # never let an on_commit hook break the caller
+        logger.exception("Dashboard refresh scheduling failed")
+
+
+def on_stock_change(sender, **kwargs) -> None:
+    """post_save / post_delete of a movement or a catalog row."""
+    if kwargs.get("raw"):  # loaddata
+        return
+    transaction.on_commit(_schedule_after_commit, using=kwargs.get("using"))
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from catalog.models import Brand, Category, Product, ProductModel
+    from movements.models import Inflow, Outflow
+
+    # Categories and brands matter too: their names label the stock charts.
+    for model in (Inflow, Outflow, Product, Category, Brand, ProductModel):
+        label = model._meta.label_lower
+        post_save.connect(on_stock_change, sender=model, dispatch_uid=f"metrics.save.{label}")
+        post_delete.connect(on_stock_change, sender=model, dispatch_uid=f"metrics.delete.{label}")
