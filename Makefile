@@ -16,11 +16,12 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0
 	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=test
 
-.PHONY: help run test lint format bench clean
+.PHONY: help run test e2e lint format bench clean
 
 help:
 	@echo "make run    start the back office (web, worker, beat) on http://127.0.0.1:8000/admin/"
 	@echo "make test   lint, format check and the whole test suite (PostgreSQL + Redis)"
+	@echo "make e2e    the production topology natively (nginx, gunicorn, worker, beat, flower)"
 	@echo "make bench  performance benchmarks against their baselines (BENCH=seed|import|export|dashboard|api)"
 	@echo "make format apply ruff's formatting and fixes"
 
@@ -46,6 +47,13 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(TEST_ENV) $(VENV)/bin/pytest
+
+# The production topology natively on loopback (nginx, gunicorn, worker, beat,
+# Flower, PostgreSQL, its own Redis), checked through nginx; torn down after.
+e2e: $(VENV)/.installed-dev
+	$(TEST_ENV) $(PY) scripts/check_services.py
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { echo "make e2e needs nginx (apt-get install nginx)." >&2; exit 1; }
+	$(PY) scripts/e2e.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -14,5 +14,7 @@ class HeartbeatScheduler(DatabaseScheduler):
     """
 
     def tick(self, *args, **kwargs):
-        Path(settings.BEAT_HEARTBEAT_FILE).touch()
+        heartbeat = Path(settings.BEAT_HEARTBEAT_FILE)
+        heartbeat.parent.mkdir(parents=True, exist_ok=True)
+        heartbeat.touch()
         return super().tick(*args, **kwargs)

@@ -1,0 +1,385 @@
+"""`make e2e`: the production topology, natively on loopback, checked through nginx.
+
+Boots nginx (Debian's, with docker/nginx/inventory.conf.template), gunicorn,
+a Celery worker, Celery beat and Flower against the local PostgreSQL (a fresh
+database) and a Redis of its own (so that stopping it harms nothing else),
+then exercises the stack only through nginx's port. Everything it started is
+stopped at the end, also on failure.
+"""
+
+import os
+import re
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import psycopg
+import requests
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+NGINX_PORT = int(os.environ.get("E2E_NGINX_PORT", "8088"))
+WEB_PORT = int(os.environ.get("E2E_WEB_PORT", "8089"))
+FLOWER_PORT = int(os.environ.get("E2E_FLOWER_PORT", "5566"))
+REDIS_PORT = int(os.environ.get("E2E_REDIS_PORT", "6391"))
+PG_ADMIN_URL = os.environ.get("E2E_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "inventory_e2e"
+BASE = f"http://127.0.0.1:{NGINX_PORT}"
+FLOWER_AUTH = ("flower", "e2e-flower-pass")
+ADMIN = ("e2e_admin", "e2e-admin-pass-1234")
+OTHER = ("e2e_other", "e2e-other-pass-1234")
+
+checks: list[str] = []
+
+
+def step(message: str) -> None:
+    checks.append(message)
+    print(f"  ok  {message}", flush=True)
+
+
+def wait_for(what: str, probe, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except Exception as error:  # the service is still starting
+            last = error
+        time.sleep(0.3)
+    raise RuntimeError(f"{what} did not come up within {timeout:.0f} s ({last})")
+
+
+class Stack:
+    def __init__(self, stack: ExitStack, tmp: Path):
+        self.stack = stack
+        self.tmp = tmp
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.env = {
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": "e2e-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}",
+            "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CSRF_TRUSTED_ORIGINS": BASE,
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "STATIC_ROOT": str(tmp / "static"),
+            "MEDIA_ROOT": str(tmp / "media"),
+            "VAR_DIR": str(tmp / "var"),
+            "PRIVATE_FILES_ACCEL_PREFIX": "/protected/",
+            "CACHE_KEY_PREFIX": "e2e",
+        }
+        self.redis: subprocess.Popen | None = None
+
+    def spawn(self, name: str, *command: str, env=None) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed at exit
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env or self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def stop():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            log.close()
+
+        self.stack.callback(stop)
+        return process
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    # --- services -----------------------------------------------------------
+    def fresh_database(self) -> None:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+
+        def drop():
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(DB_NAME)
+                    )
+                )
+
+        self.stack.callback(drop)
+
+    def start_redis(self) -> None:
+        self.redis = self.spawn(
+            "redis",
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.tmp),
+        )
+        wait_for(
+            "redis",
+            lambda: (
+                subprocess.run(
+                    ["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                == "PONG"
+            ),
+            20,
+        )
+
+    def stop_redis(self) -> None:
+        os.killpg(self.redis.pid, signal.SIGTERM)
+        self.redis.wait(timeout=15)
+
+    def start_nginx(self) -> None:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        site = string.Template((ROOT / "docker/nginx/inventory.conf.template").read_text())
+        rendered = site.safe_substitute(
+            NGINX_PORT=f"127.0.0.1:{NGINX_PORT}",
+            NGINX_UPSTREAM=f"127.0.0.1:{WEB_PORT}",
+            NGINX_STATIC_ROOT=self.env["STATIC_ROOT"],
+            NGINX_DOCS_ROOT=str(self.tmp / "site"),
+            NGINX_MEDIA_ROOT=self.env["MEDIA_ROOT"],
+            NGINX_MAX_BODY_SIZE="60m",
+        )
+        (self.tmp / "inventory.conf").write_text(rendered)
+        temp = self.tmp / "nginx-temp"
+        temp.mkdir()
+        (self.tmp / "nginx.conf").write_text(
+            f"""
+worker_processes 1;
+daemon off;
+pid {self.tmp}/nginx.pid;
+error_log {self.logs}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {self.logs}/nginx-access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {self.tmp}/inventory.conf;
+}}
+"""
+        )
+        self.spawn(
+            "nginx",
+            nginx,
+            "-c",
+            str(self.tmp / "nginx.conf"),
+            "-e",
+            str(self.logs / "nginx-error.log"),
+        )
+        wait_for("nginx", lambda: requests.get(f"{BASE}/nginx-health", timeout=2).ok, 20)
+
+    def start_app(self) -> None:
+        bin_ = VENV_BIN
+        self.spawn(
+            "gunicorn",
+            str(bin_ / "gunicorn"),
+            "project.wsgi",
+            "-c",
+            "docker/gunicorn.conf.py",
+            env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{WEB_PORT}", "GUNICORN_WORKERS": "2"},
+        )
+        self.spawn(
+            "worker",
+            str(bin_ / "celery"),
+            "-A",
+            "project",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+        )
+        self.spawn(
+            "beat",
+            str(bin_ / "celery"),
+            "-A",
+            "project",
+            "beat",
+            "-l",
+            "INFO",
+            "--schedule",
+            str(self.tmp / "celerybeat-schedule"),
+        )
+        self.spawn(
+            "flower",
+            str(bin_ / "celery"),
+            "-A",
+            "project",
+            "flower",
+            f"--port={FLOWER_PORT}",
+            "--address=127.0.0.1",
+            f"--basic-auth={':'.join(FLOWER_AUTH)}",
+        )
+        wait_for(
+            "gunicorn behind nginx",
+            lambda: requests.get(f"{BASE}/health/", timeout=5).status_code == 200,
+            60,
+        )
+        wait_for("beat heartbeat", lambda: (self.tmp / "var" / "beat-heartbeat").exists(), 60)
+        wait_for(
+            "flower",
+            lambda: requests.get(f"http://127.0.0.1:{FLOWER_PORT}/healthcheck", timeout=2).ok,
+            60,
+        )
+
+
+def login(username: str, password: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{BASE}/admin/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{BASE}/admin/login/?next=/admin/",
+        data={"csrfmiddlewaretoken": token, "username": username, "password": password},
+        headers={"Referer": f"{BASE}/admin/login/"},
+        timeout=20,
+    )
+    assert response.status_code == 200 and "/admin/logout/" in response.text, (
+        f"login of {username} failed ({response.status_code})"
+    )
+    return session
+
+
+def run_checks(stack: Stack) -> None:
+    response = requests.get(f"{BASE}/health/", timeout=5)
+    assert response.status_code == 200 and response.json()["status"] == "ok", response.text
+    step("/health/ is 200 through nginx with database, cache and broker ok")
+
+    response = requests.get(f"{BASE}/static/admin/css/base.css", timeout=5)
+    assert response.status_code == 200 and "text/css" in response.headers["Content-Type"]
+    assert "max-age=31536000" in response.headers.get("Cache-Control", ""), response.headers
+    assert response.headers.get("Server", "").startswith("nginx")
+    step("a static file is served by nginx itself, with long cache headers")
+
+    response = requests.get(f"{BASE}/docs/", timeout=5)
+    assert response.status_code == 200 and "Inventory back office" in response.text
+    assert requests.get(f"{BASE}/docs/architecture/", timeout=5).status_code == 200
+    step("/docs/ serves the MkDocs site")
+
+    admin = login(*ADMIN)
+    products = admin.get(f"{BASE}/admin/catalog/product/", timeout=20)
+    assert products.status_code == 200 and re.search(r"[A-Z0-9]{2,4}-\d{7}", products.text)
+    step("log in to the admin and open the product list")
+
+    from e2e_flows import api_flow, export_flow  # the feature-specific checks
+
+    export_flow(BASE, admin, login(*OTHER), step)
+    api_flow(BASE, ADMIN, step)
+
+    stack.stop_redis()
+    wait_for(
+        "health 503", lambda: requests.get(f"{BASE}/health/", timeout=10).status_code == 503, 30
+    )
+    body = requests.get(f"{BASE}/health/", timeout=10).json()
+    assert body["components"]["cache"] == "down", body
+    step("stopping Redis turns /health/ to 503 (cache and broker down)")
+    stack.start_redis()
+    wait_for(
+        "health 200", lambda: requests.get(f"{BASE}/health/", timeout=10).status_code == 200, 60
+    )
+    step("starting Redis again turns /health/ back to 200")
+
+
+def main() -> int:
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="inventory-e2e-"))
+    # nginx's workers (user nobody) read static, docs and private files here.
+    tmp.chmod(0o755)
+    ok = False
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        try:
+            topology = Stack(stack, tmp)
+            print("e2e: fresh database, own Redis, migrate, collectstatic, docs", flush=True)
+            topology.fresh_database()
+            topology.start_redis()
+            topology.manage("migrate", "--noinput", "-v0")
+            topology.manage("collectstatic", "--noinput", "-v0")
+            subprocess.run(
+                [
+                    str(VENV_BIN / "mkdocs"),
+                    "build",
+                    "--strict",
+                    "--quiet",
+                    "--site-dir",
+                    str(tmp / "site"),
+                ],
+                cwd=ROOT,
+                check=True,
+                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            )
+            topology.manage("seed_demo", "--products", "40", "--movements", "300")
+            # A superuser, and an Analyst who may export but not read others' files.
+            topology.manage(
+                "shell",
+                "-c",
+                (
+                    "from django.contrib.auth.models import User, Group;"
+                    f"User.objects.create_superuser('{ADMIN[0]}', 'a@example.com', '{ADMIN[1]}');"
+                    f"u = User.objects.create_user('{OTHER[0]}', 'o@example.com', '{OTHER[1]}',"
+                    " is_staff=True);"
+                    "u.groups.add(Group.objects.get(name='Analyst'))"
+                ),
+            )
+            print("e2e: starting nginx, gunicorn, worker, beat, flower", flush=True)
+            topology.start_nginx()
+            topology.start_app()
+            run_checks(topology)
+            ok = True
+        except Exception as error:
+            print(f"e2e FAILED: {error}", file=sys.stderr, flush=True)
+            for log in sorted((tmp / "logs").glob("*.log")):
+                lines = log.read_text(errors="replace").splitlines()[-25:]
+                print(f"--- {log.name} (last lines)", file=sys.stderr)
+                print("\n".join(lines), file=sys.stderr)
+        finally:
+            print("e2e: tearing everything down", flush=True)
+    duration = time.monotonic() - started
+    print(f"e2e: {len(checks)} checks passed in {duration:.0f} s" if ok else "e2e: failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
