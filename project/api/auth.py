@@ -109,6 +109,11 @@ class _TokenView(APIView):
     serializer_class: type[serializers.Serializer]
     error_responses = {"POST": {401: ErrorSerializer}}
 
+    def get_authenticate_header(self, request):
+        # Refused tokens and credentials are 401s with a challenge, even
+        # though these views authenticate nobody from the request headers.
+        return 'Bearer realm="api"'
+
     def get_serializer(self, *args, **kwargs):
         kwargs.setdefault("context", {"request": self.request})
         return self.serializer_class(*args, **kwargs)
