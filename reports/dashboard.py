@@ -99,7 +99,11 @@ def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
     """Chart.js options close to unfold's defaults, plus legend and axes we need."""
     ticks = {"color": "#9ca3af"}
     value_axis = {"beginAtZero": True, "ticks": ticks, "border": {"display": False}}
-    category_axis = {"ticks": ticks, "grid": {"display": False}, "border": {"display": False}}
+    category_axis = {
+        "ticks": {**ticks, "autoSkip": not horizontal},
+        "grid": {"display": False},
+        "border": {"display": False},
+    }
     scales = (
         {"x": value_axis, "y": category_axis}
         if horizontal
@@ -139,8 +143,9 @@ def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
     return json.dumps(options)
 
 
-def _chart(key, title, description, kind, data, options) -> dict:
+def _chart(key, title, description, kind, data, options, height=280) -> dict:
     return {
+        "height": height,
         "key": key,
         "title": title,
         "description": description,
@@ -229,6 +234,7 @@ def _breakdown_chart(key, doc, title) -> dict:
             ],
         },
         _chart_options(horizontal=True),
+        height=360,
     )
 
 
@@ -255,6 +261,7 @@ def _top_products_chart(doc: dict) -> dict:
             ],
         },
         _chart_options(horizontal=True),
+        height=360,
     )
 
 
@@ -265,21 +272,26 @@ def _card(title, value, footer="", icon="", href=""):
     return {"title": title, "value": value, "footer": footer, "icon": icon, "href": href}
 
 
-def _stock_cards(product: dict, full: bool, low_stock_url: str) -> list[dict]:
-    products_text = _("%(products)s products, %(active)s active") % {
-        "products": integer(product["products"]),
-        "active": integer(product["active_products"]),
-    }
-    low = _card(
+def _low_stock_card(product: dict, low_stock_url: str) -> dict:
+    return _card(
         _("Low stock"),
         integer(product["low_stock"]),
         _("Active products at or below their reorder level"),
         "warning",
         low_stock_url,
     )
+
+
+def _stock_cards(product: dict, full: bool, low_stock_url: str) -> list[dict]:
+    products_text = _("%(products)s products, %(active)s active") % {
+        "products": integer(product["products"]),
+        "active": integer(product["active_products"]),
+    }
+    low = _low_stock_card(product, low_stock_url)
     units = _card(_("Stock units"), integer(product["stock_units"]), products_text, "inventory_2")
     if not full:
         return [units, low]
+    # Low stock goes with the sales cards (see _sales_cards): two rows of four.
     return [
         units,
         _card(
@@ -300,7 +312,6 @@ def _stock_cards(product: dict, full: bool, low_stock_url: str) -> list[dict]:
             _("Sell value minus cost value of the stock"),
             "trending_up",
         ),
-        low,
     ]
 
 
@@ -395,7 +406,8 @@ def build_dashboard(request) -> dict:
         "age_seconds": age,
         "age_text": age_text(age),
         "stock_cards": _stock_cards(metrics["product"], full, low_stock_url),
-        "sales_cards": _sales_cards(metrics["sales"], full),
+        "sales_cards": _sales_cards(metrics["sales"], full)
+        + ([_low_stock_card(metrics["product"], low_stock_url)] if full else []),
         "charts": charts,
         "low_stock": _low_stock_table(
             metrics["low_stock"], request.user.has_perm("catalog.view_product")
