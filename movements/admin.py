@@ -23,10 +23,14 @@ from catalog.models import Product
 from movements import services
 from movements.forms import InflowAddForm, OutflowAddForm
 from movements.models import Inflow, Outflow
+from movements.resources import InflowResource, OutflowResource
 from movements.selectors import product_ledger
 
+# Export/Import buttons queue their work through reports (see catalog.admin).
+from reports.transfers.admin import ImportExportMixin
 
-class MovementAdmin(ModelAdmin):
+
+class MovementAdmin(ImportExportMixin, ModelAdmin):
     """Movements are recorded and read here, never changed or deleted.
 
     A mistake is undone with the "reverse" action, which records the
@@ -138,6 +142,7 @@ class MovementAdmin(ModelAdmin):
 
 @admin.register(Inflow)
 class InflowAdmin(MovementAdmin):
+    resource_classes = [InflowResource]
     form = InflowAddForm
     add_fields = ("product", "quantity", "supplier", "unit_cost", "reason", "note")
     autocomplete_fields = ("product", "supplier")
@@ -164,6 +169,7 @@ class InflowAdmin(MovementAdmin):
 
 @admin.register(Outflow)
 class OutflowAdmin(MovementAdmin):
+    resource_classes = [OutflowResource]
     form = OutflowAddForm
     add_fields = ("product", "quantity", "unit_price", "reason", "note")
     list_display = (

@@ -49,6 +49,14 @@ def sidebar_navigation(request) -> list[dict]:
                     "icon": "dashboard",
                     "link": reverse_lazy("admin:index"),
                 },
+                {
+                    # Every staff user's own imports/exports; badge = unread count.
+                    "title": _("Notifications"),
+                    "icon": "notifications",
+                    "link": reverse_lazy("admin:reports_tasknotification_changelist"),
+                    "badge": "reports.notifications.unread_badge",
+                    "permission": lambda request: request.user.is_staff,
+                },
                 _item(_("Task results"), "task_alt", "django_celery_results", "taskresult"),
             ],
         },

@@ -315,6 +315,8 @@ IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
 TRANSFER_FILES_RETENTION_DAYS = env_int("TRANSFER_FILES_RETENTION_DAYS", 7)
 TRANSFER_TASK_SOFT_TIME_LIMIT = env_int("TRANSFER_TASK_SOFT_TIME_LIMIT", 15 * 60)
 TRANSFER_TASK_TIME_LIMIT = env_int("TRANSFER_TASK_TIME_LIMIT", 16 * 60)
+# Queue of the import/export tasks (the worker consumes "celery" by default).
+TRANSFER_TASK_QUEUE = env_str("TRANSFER_TASK_QUEUE", "celery")
 # A redelivered task (worker killed) runs at most this many times in all.
 TRANSFER_TASK_MAX_ATTEMPTS = env_int("TRANSFER_TASK_MAX_ATTEMPTS", 3)
 # Notifications still Pending after this many minutes were lost by the broker.

@@ -1,1 +1,58 @@
-"""Import, export, notification housekeeping and ledger check tasks."""
+"""Import, export, notification housekeeping and ledger check tasks.
+
+Thin: a notification id in, a call to ``reports.transfers.jobs`` or a
+service. Import and export tasks are idempotent (``notification_start`` runs
+a job once; an import commits its rows and "Completed" together), so they
+use acks-late and reject-on-worker-lost: a worker killed mid-task gets the
+task redelivered instead of losing it. A task killed by the hard time limit
+is acknowledged, not redelivered: ``reports.sweep_stuck_tasks`` fails its
+notification once the limit has passed.
+"""
+
+from celery import shared_task
+from django.conf import settings
+
+from movements.selectors import ledger_differences
+from reports import notifications
+from reports.transfers import jobs
+
+TRANSFER_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": settings.TRANSFER_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.TRANSFER_TASK_TIME_LIMIT,
+    "ignore_result": False,
+}
+
+
+@shared_task(name="reports.run_export", **TRANSFER_OPTIONS)
+def run_export(notification_id: int):
+    return jobs.run_export(notification_id)
+
+
+@shared_task(name="reports.check_import", **TRANSFER_OPTIONS)
+def check_import(notification_id: int):
+    return jobs.run_import_check(notification_id)
+
+
+@shared_task(name="reports.apply_import", **TRANSFER_OPTIONS)
+def apply_import(notification_id: int):
+    return jobs.run_import_apply(notification_id)
+
+
+@shared_task(name="reports.sweep_stuck_tasks")
+def sweep_stuck_tasks() -> int:
+    return notifications.notifications_sweep_stuck()
+
+
+@shared_task(name="reports.purge_old_task_files")
+def purge_old_task_files() -> int:
+    return notifications.notifications_purge_files()
+
+
+@shared_task(name="reports.check_ledger_nightly")
+def check_ledger_nightly() -> dict:
+    differences = ledger_differences()
+    if differences:
+        notifications.notification_ledger_alert(differences=differences)
+    return {"differences": len(differences)}

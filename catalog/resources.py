@@ -1,0 +1,453 @@
+"""Import/export columns of the catalog: the one definition of columns and rules.
+
+Each Resource lists its columns; each column's widget holds its rules (type,
+required, length, sign, formula refusal). django-import-export uses them as
+usual (``resource.import_data``/``export``), and the set-based import and the
+streaming export in ``reports.transfers`` read the very same fields and call
+the very same widgets, so the preview, the import and the export agree.
+
+Foreign keys are written by name, not id. Their widgets can resolve a whole
+file's names in one query (``resolve_many``), which is what the fast import
+path uses instead of one ``get()`` per row.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import models
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from catalog.models import Brand, Category, Product, ProductModel, Supplier
+
+# A cell starting with one of these is run as a formula by spreadsheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_CHARS = frozenset("0123456789.,")
+
+
+def looks_like_formula(text: str) -> bool:
+    """True for text a spreadsheet would evaluate (``=1+1``, ``@SUM``, ``-A1``...).
+
+    ``-5`` or ``+3.5`` are numbers, not formulas.
+    """
+    if not text or text[0] not in FORMULA_PREFIXES:
+        return False
+    if text[0] in "+-":
+        rest = text[1:].strip()
+        return not rest or not set(rest) <= _NUMBER_CHARS
+    return True
+
+
+def as_text(value) -> str:
+    """A cell as text: spreadsheets give numbers as floats (``123.0`` -> ``123``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class TextWidget(widgets.CharWidget):
+    """Text with a length limit; refuses cells a spreadsheet would run as formulas."""
+
+    def __init__(self, *, max_length: int | None = None, required: bool = False):
+        super().__init__(coerce_to_string=True, allow_blank=True)
+        self.max_length = max_length
+        self.required = required
+
+    def clean(self, value, row=None, **kwargs):
+        # Formula check before stripping: a leading tab or CR counts too.
+        if isinstance(value, str) and value[:1] in ("\t", "\r") and value.strip():
+            raise ValueError(
+                _("Starts with a tab or line break, which a spreadsheet runs as a formula.")
+            )
+        text = as_text(value)
+        if not text:
+            if self.required:
+                raise ValueError(_("This column is required."))
+            return ""
+        if looks_like_formula(text):
+            raise ValueError(
+                _("“%(value)s” starts with “%(char)s”, which a spreadsheet runs as a formula.")
+                % {"value": text[:40], "char": text[0]}
+            )
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValueError(
+                _("At most %(max)d characters (this one has %(length)d).")
+                % {"max": self.max_length, "length": len(text)}
+            )
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class MoneyWidget(widgets.DecimalWidget):
+    """A price: at most 2 decimal places, 10 digits before the point, never negative."""
+
+    def __init__(self, *, required: bool = False, default: Decimal | None = Decimal("0.00")):
+        super().__init__(coerce_to_string=False)
+        self.required = required
+        self.default = default
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
+        if isinstance(value, int | float):
+            text = repr(value)
+        else:
+            text = as_text(value).replace(" ", "")
+            if "," in text:
+                # 1.234,56 (Brazilian) or 1,234.56 (English): the last mark is the decimal one.
+                if "." in text and text.rfind(",") < text.rfind("."):
+                    text = text.replace(",", "")
+                else:
+                    text = text.replace(".", "").replace(",", ".")
+        if not text:
+            if self.required:
+                raise ValueError(_("This column is required."))
+            return self.default
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": text[:40]}) from None
+        if not number.is_finite():
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": text[:40]})
+        if number < 0:
+            raise ValueError(_("Cannot be negative (%(value)s).") % {"value": text})
+        rounded = number.quantize(Decimal("0.01"))
+        if rounded != number:
+            raise ValueError(_("At most 2 decimal places (%(value)s).") % {"value": text})
+        if rounded >= Decimal("10000000000"):
+            raise ValueError(_("Too large (%(value)s).") % {"value": text})
+        return rounded
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """A whole number not below ``minimum``."""
+
+    def __init__(self, *, minimum: int = 0, required: bool = False, default: int | None = 0):
+        super().__init__(coerce_to_string=False)
+        self.minimum = minimum
+        self.required = required
+        self.default = default
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            raise ValueError(_("“%(value)s” is not a whole number.") % {"value": value})
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(_("“%(value)s” is not a whole number.") % {"value": value})
+            number = int(value)
+        else:
+            text = as_text(value)
+            if not text:
+                if self.required:
+                    raise ValueError(_("This column is required."))
+                return self.default
+            try:
+                number = int(text[:-2] if text.endswith(".0") else text)
+            except ValueError:
+                raise ValueError(
+                    _("“%(value)s” is not a whole number.") % {"value": text[:40]}
+                ) from None
+        if number < self.minimum:
+            raise ValueError(
+                _("Must be at least %(min)d (got %(value)d).")
+                % {"min": self.minimum, "value": number}
+            )
+        if number > 2_147_483_647:
+            raise ValueError(_("Too large (%(value)d).") % {"value": number})
+        return number
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class FlagWidget(widgets.BooleanWidget):
+    """Yes/no: 1/0, true/false, yes/no, sim/não; empty takes the default."""
+
+    TRUE = frozenset({"1", "true", "t", "yes", "y", "sim", "s", "x", "verdadeiro"})
+    FALSE = frozenset({"0", "false", "f", "no", "n", "não", "nao", "falso"})
+
+    def __init__(self, *, default: bool = True):
+        super().__init__(coerce_to_string=False)
+        self.default = default
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = as_text(value).lower()
+        if not text:
+            return self.default
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValueError(_("“%(value)s” is not yes/no (use 1 or 0).") % {"value": text[:40]})
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class ChoiceWidget(widgets.Widget):
+    """One of a model field's choices, by value or by label (any case)."""
+
+    def __init__(self, choices: type[models.TextChoices], *, default: str):
+        super().__init__(coerce_to_string=True)
+        self.default = default
+        self.lookup = {}
+        for value, label in choices.choices:
+            self.lookup[str(value).lower()] = value
+            self.lookup[str(label).lower()] = value
+        self.allowed = ", ".join(str(value) for value in choices.values)
+
+    def clean(self, value, row=None, **kwargs):
+        text = as_text(value).lower()
+        if not text:
+            return self.default
+        try:
+            return self.lookup[text]
+        except KeyError:
+            raise ValueError(
+                _("“%(value)s” is not one of: %(allowed)s.")
+                % {"value": text[:40], "allowed": self.allowed}
+            ) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class NameForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key written as the related row's unique name (or serial number)."""
+
+    def __init__(self, model, field: str = "name", *, required: bool = True):
+        super().__init__(model, field=field)
+        self.required = required
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    def key(self, value, row=None):
+        """The lookup key of a cell; None when empty."""
+        text = as_text(value)
+        if not text:
+            if self.required:
+                raise ValueError(_("This column is required."))
+            return None
+        return text
+
+    def resolve_many(self, keys) -> dict:
+        """{key: pk} for the keys that exist: one query for the whole file."""
+        keys = list(keys)
+        found = {}
+        for start in range(0, len(keys), 20_000):
+            chunk = keys[start : start + 20_000]
+            found.update(
+                self.model.objects.filter(**{f"{self.field}__in": chunk}).values_list(
+                    self.field, "pk"
+                )
+            )
+        return found
+
+    def unknown_message(self, key) -> str:
+        return _("Unknown %(model)s “%(key)s”.") % {"model": self.label, "key": key}
+
+    def clean(self, value, row=None, **kwargs):
+        key = self.key(value, row)
+        if key is None:
+            return None
+        pk = self.resolve_many([key]).get(key)
+        if pk is None:
+            raise ValueError(self.unknown_message(key))
+        return self.model.objects.get(pk=pk)
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return super().render(value)
+
+
+class ProductModelWidget(NameForeignKeyWidget):
+    """A product model, named by its brand (the row's ``brand`` column) and name."""
+
+    def __init__(self, *, brand_column: str = "brand", required: bool = True):
+        super().__init__(ProductModel, field="name", required=required)
+        self.brand_column = brand_column
+
+    def key(self, value, row=None):
+        name = as_text(value)
+        brand = as_text((row or {}).get(self.brand_column))
+        if not name or not brand:
+            if self.required:
+                raise ValueError(
+                    _("The brand and the product model are required.")
+                    if not brand
+                    else _("This column is required.")
+                )
+            return None
+        return (brand, name)
+
+    def resolve_many(self, keys) -> dict:
+        keys = set(keys)
+        brands = {brand for brand, _name in keys}
+        names = {name for _brand, name in keys}
+        rows = ProductModel.objects.filter(brand__name__in=brands, name__in=names).values_list(
+            "brand__name", "name", "pk"
+        )
+        return {(brand, name): pk for brand, name, pk in rows if (brand, name) in keys}
+
+    def unknown_message(self, key) -> str:
+        return _("Unknown product model “%(name)s” of brand “%(brand)s”.") % {
+            "brand": key[0],
+            "name": key[1],
+        }
+
+
+class TransferResource(resources.ModelResource):
+    """Base of the import/export Resources.
+
+    ``Meta.import_id_fields`` is the natural key (never the database id), so a
+    file exported here imports back elsewhere.
+    """
+
+    # The model attributes an import may set; every other column is export-only.
+    @classmethod
+    def model_label(cls) -> str:
+        opts = cls._meta.model._meta
+        return f"{opts.app_label}.{opts.model_name}"
+
+
+def _name_fields():
+    return {
+        "name": fields.Field(
+            attribute="name", column_name="name", widget=TextWidget(max_length=120, required=True)
+        ),
+        "description": fields.Field(
+            attribute="description", column_name="description", widget=TextWidget()
+        ),
+    }
+
+
+class BrandResource(TransferResource):
+    locals().update(_name_fields())
+
+    class Meta:
+        model = Brand
+        fields = ("name", "description")
+        import_id_fields = ("name",)
+        skip_unchanged = True
+        report_skipped = True
+
+
+class CategoryResource(TransferResource):
+    locals().update(_name_fields())
+
+    class Meta:
+        model = Category
+        fields = ("name", "description")
+        import_id_fields = ("name",)
+        skip_unchanged = True
+        report_skipped = True
+
+
+class SupplierResource(TransferResource):
+    locals().update(_name_fields())
+    tax_id = fields.Field(
+        attribute="tax_id", column_name="tax_id", widget=TextWidget(max_length=32)
+    )
+    email = fields.Field(attribute="email", column_name="email", widget=TextWidget(max_length=254))
+    phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget(max_length=40))
+
+    class Meta:
+        model = Supplier
+        fields = ("name", "tax_id", "email", "phone", "description")
+        import_id_fields = ("name",)
+        skip_unchanged = True
+        report_skipped = True
+
+
+class ProductModelResource(TransferResource):
+    brand = fields.Field(
+        attribute="brand", column_name="brand", widget=NameForeignKeyWidget(Brand, "name")
+    )
+    name = fields.Field(
+        attribute="name", column_name="name", widget=TextWidget(max_length=120, required=True)
+    )
+    description = fields.Field(
+        attribute="description", column_name="description", widget=TextWidget()
+    )
+
+    class Meta:
+        model = ProductModel
+        fields = ("brand", "name", "description")
+        import_id_fields = ("brand", "name")
+        skip_unchanged = True
+        report_skipped = True
+
+
+class ProductResource(TransferResource):
+    serial_number = fields.Field(
+        attribute="serial_number",
+        column_name="serial_number",
+        widget=TextWidget(max_length=64, required=True),
+    )
+    title = fields.Field(
+        attribute="title", column_name="title", widget=TextWidget(max_length=200, required=True)
+    )
+    # Read with product_model: a model name is unique only within its brand.
+    brand = fields.Field(
+        attribute="product_model__brand__name",
+        column_name="brand",
+        widget=TextWidget(max_length=120),
+        readonly=True,
+    )
+    product_model = fields.Field(
+        attribute="product_model", column_name="product_model", widget=ProductModelWidget()
+    )
+    category = fields.Field(
+        attribute="category", column_name="category", widget=NameForeignKeyWidget(Category)
+    )
+    cost_price = fields.Field(
+        attribute="cost_price", column_name="cost_price", widget=MoneyWidget()
+    )
+    sell_price = fields.Field(
+        attribute="sell_price", column_name="sell_price", widget=MoneyWidget()
+    )
+    reorder_level = fields.Field(
+        attribute="reorder_level", column_name="reorder_level", widget=WholeNumberWidget()
+    )
+    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=FlagWidget())
+    description = fields.Field(
+        attribute="description", column_name="description", widget=TextWidget()
+    )
+    # Stock changes only through movements: exported, never imported.
+    quantity = fields.Field(
+        attribute="quantity", column_name="quantity", widget=WholeNumberWidget(), readonly=True
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "serial_number",
+            "title",
+            "brand",
+            "product_model",
+            "category",
+            "cost_price",
+            "sell_price",
+            "reorder_level",
+            "is_active",
+            "quantity",
+            "description",
+        )
+        import_id_fields = ("serial_number",)
+        skip_unchanged = True
+        report_skipped = True

@@ -1,0 +1,151 @@
+"""Import/export columns of the ledger: inflows and outflows.
+
+Movements are append-only, so an import only adds rows, and it adds them
+through the ledger service (``movements.services``): stock can never go
+negative through an import either. Export-only columns (id, date, author)
+are ``readonly``.
+"""
+
+from django.contrib.auth import get_user_model
+from import_export import fields, widgets
+
+from catalog.models import Product, Supplier
+from catalog.resources import (
+    ChoiceWidget,
+    MoneyWidget,
+    NameForeignKeyWidget,
+    TextWidget,
+    TransferResource,
+    WholeNumberWidget,
+)
+from movements import services
+from movements.models import Inflow, Outflow
+
+
+def _common_fields():
+    return {
+        "id": fields.Field(
+            attribute="id", column_name="id", widget=widgets.IntegerWidget(), readonly=True
+        ),
+        "created_at": fields.Field(
+            attribute="created_at",
+            column_name="created_at",
+            widget=widgets.DateTimeWidget(),
+            readonly=True,
+        ),
+        "product": fields.Field(
+            attribute="product",
+            column_name="product",
+            widget=NameForeignKeyWidget(Product, "serial_number"),
+        ),
+        "quantity": fields.Field(
+            attribute="quantity",
+            column_name="quantity",
+            widget=WholeNumberWidget(minimum=1, required=True),
+        ),
+        "note": fields.Field(
+            attribute="note", column_name="note", widget=TextWidget(max_length=255)
+        ),
+        "created_by": fields.Field(
+            attribute="created_by",
+            column_name="created_by",
+            widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
+            readonly=True,
+        ),
+    }
+
+
+class MovementResource(TransferResource):
+    """Saving goes through the ledger service, never ``Model.save()``."""
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        # A dry run runs inside a transaction that import_data rolls back.
+        saved = self.record(instance, user=kwargs.get("user"))
+        instance.pk = saved.pk
+
+    def record(self, instance, *, user):
+        raise NotImplementedError
+
+
+class InflowResource(MovementResource):
+    locals().update(_common_fields())
+    supplier = fields.Field(
+        attribute="supplier",
+        column_name="supplier",
+        widget=NameForeignKeyWidget(Supplier, required=False),
+    )
+    unit_cost = fields.Field(
+        attribute="unit_cost", column_name="unit_cost", widget=MoneyWidget(default=None)
+    )
+    reason = fields.Field(
+        attribute="reason",
+        column_name="reason",
+        widget=ChoiceWidget(Inflow.Reason, default=Inflow.Reason.PURCHASE),
+    )
+
+    class Meta:
+        model = Inflow
+        fields = (
+            "id",
+            "created_at",
+            "product",
+            "quantity",
+            "supplier",
+            "unit_cost",
+            "reason",
+            "note",
+            "created_by",
+        )
+        import_id_fields = ()
+
+    def record(self, instance, *, user):
+        return services.inflow_create(
+            product=instance.product_id,
+            quantity=instance.quantity,
+            supplier=instance.supplier,
+            unit_cost=instance.unit_cost,
+            reason=instance.reason,
+            note=instance.note,
+            user=user,
+        )
+
+
+class OutflowResource(MovementResource):
+    locals().update(_common_fields())
+    unit_price = fields.Field(
+        attribute="unit_price", column_name="unit_price", widget=MoneyWidget(default=None)
+    )
+    unit_cost = fields.Field(
+        attribute="unit_cost", column_name="unit_cost", widget=MoneyWidget(default=None)
+    )
+    reason = fields.Field(
+        attribute="reason",
+        column_name="reason",
+        widget=ChoiceWidget(Outflow.Reason, default=Outflow.Reason.SALE),
+    )
+
+    class Meta:
+        model = Outflow
+        fields = (
+            "id",
+            "created_at",
+            "product",
+            "quantity",
+            "unit_price",
+            "unit_cost",
+            "reason",
+            "note",
+            "created_by",
+        )
+        import_id_fields = ()
+
+    def record(self, instance, *, user):
+        return services.outflow_create(
+            product=instance.product_id,
+            quantity=instance.quantity,
+            unit_price=instance.unit_price,
+            unit_cost=instance.unit_cost,
+            reason=instance.reason,
+            note=instance.note,
+            user=user,
+        )

@@ -1,0 +1,534 @@
+"""Set-based import: the Resource's columns and widgets, applied to a whole file.
+
+django-import-export checks and saves one row at a time (a few queries per
+row). This module keeps the Resource as the one definition of columns and
+rules (it calls the very same widgets) but works on the file as a set:
+
+1. read the file (``readers``), refuse unknown or missing columns;
+2. clean every cell with its column's widget (cheap, no query);
+3. resolve each foreign-key column's names with one query per table;
+4. find existing rows with one query on the natural key;
+5. classify rows as new, updated or unchanged;
+6. when applying: write with COPY (inserts) and one UPDATE ... FROM (updates),
+   inside the caller's transaction; movements go through the ledger service.
+
+The preview (dry run) and the import run exactly the same steps 1-5.
+"""
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.resources import ProductModelWidget
+from movements import services as ledger
+from reports.transfers import files
+from reports.transfers.readers import ImportFileError, Table, read_table
+from reports.transfers.registry import Transfer
+
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 5_000
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+class ImportAborted(Exception):
+    """The import stopped; nothing was written. ``message`` is for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Column:
+    name: str  # column name as in the Resource (lower case)
+    index: int  # position in the file
+    widget: object
+    kind: str  # "value", "fk" or "readonly"
+    attname: str | None  # model attribute written, None when readonly
+    slot: int = -1  # position in a record's values
+    keys: set = field(default_factory=set)
+
+
+def _normalize(header) -> str:
+    return str(header or "").replace("\ufeff", "").strip().lower()
+
+
+def build_columns(resource, headers: list) -> list[Column]:
+    """Map the file's header to the Resource's fields, refusing unknown or missing ones."""
+    model = resource._meta.model
+    by_name = {field.column_name.lower(): field for field in resource.get_import_fields()}
+    names = [_normalize(header) for header in headers]
+    seen: set[str] = set()
+    repeated = {name for name in names if name and (name in seen or seen.add(name))}
+    if repeated:
+        raise ImportFileError(
+            _("Column(s) appear twice in the header: %(columns)s.")
+            % {"columns": ", ".join(sorted(repeated))}
+        )
+    unknown = [name for name in names if name and name not in by_name]
+    if unknown:
+        raise ImportFileError(
+            _("Unknown column(s): %(unknown)s. The columns this import knows are: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(by_name)}
+        )
+    required = set(_key_columns(resource))
+    for name, resource_field in by_name.items():
+        if resource_field.readonly:
+            continue
+        if getattr(resource_field.widget, "required", False):
+            required.add(name)
+        if isinstance(resource_field.widget, ProductModelWidget):
+            required.add(resource_field.widget.brand_column)
+    missing = [name for name in by_name if name in required and name not in names]
+    if missing:
+        raise ImportFileError(
+            _("Missing required column(s): %(missing)s.") % {"missing": ", ".join(missing)}
+        )
+    if not any(names):
+        raise ImportFileError(_("The first row must be the header with the column names."))
+
+    columns = []
+    for index, name in enumerate(names):
+        if not name:
+            continue
+        resource_field = by_name[name]
+        if resource_field.readonly:
+            columns.append(Column(name, index, resource_field.widget, "readonly", None))
+            continue
+        model_field = model._meta.get_field(resource_field.attribute)
+        kind = "fk" if model_field.is_relation else "value"
+        columns.append(Column(name, index, resource_field.widget, kind, model_field.attname))
+    writable = [column for column in columns if column.attname]
+    for slot, column in enumerate(writable):
+        column.slot = slot
+    return columns
+
+
+def _key_columns(resource) -> list[str]:
+    return [resource.fields[name].column_name.lower() for name in resource._meta.import_id_fields]
+
+
+class _Checker:
+    """Runs steps 2-5 for one file; ``records`` holds the valid rows."""
+
+    def __init__(self, transfer: Transfer, table: Table, *, progress: Progress | None):
+        self.transfer = transfer
+        self.resource = transfer.resource()
+        self.model = transfer.model
+        self.table = table
+        self.progress = progress
+        self.columns = build_columns(self.resource, table.headers)
+        self.writable = [column for column in self.columns if column.attname]
+        self.result = ImportResult()
+        # (row number, values by slot) of rows without errors so far
+        self.records: list[tuple[int, list]] = []
+        key_names = _key_columns(self.resource)
+        by_name = {column.name: column for column in self.writable}
+        self.key_slots = [by_name[name].slot for name in key_names]
+        self.key_names = key_names
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.result.errors.append(RowError(row, column, message))
+
+    # Step 2: cheap per-row checks, no query.
+    def clean_rows(self) -> None:
+        width = max(column.index for column in self.columns) + 1
+        value_columns = [column for column in self.columns if column.kind == "value"]
+        fk_columns = [column for column in self.columns if column.kind == "fk"]
+        readonly_columns = [column for column in self.columns if column.kind == "readonly"]
+        needs_row = any(isinstance(column.widget, ProductModelWidget) for column in fk_columns)
+        names = [column.name for column in self.columns]
+        indexes = [column.index for column in self.columns]
+        seen: dict = {}
+        slots = len(self.writable)
+        errors = self.result.errors
+        total = self.table.row_count
+        count = 0
+        max_rows = settings.IMPORT_MAX_ROWS
+        for number, cells in self.table.rows:
+            count += 1
+            if count > max_rows:
+                raise ImportFileError(
+                    _("The file has more than %(limit)s data rows, the most one import accepts.")
+                    % {"limit": f"{max_rows:,}"}
+                )
+            if len(cells) < width:
+                cells = list(cells) + [None] * (width - len(cells))
+            row = dict(zip(names, (cells[i] for i in indexes), strict=True)) if needs_row else None
+            values = [None] * slots
+            bad = False
+            for column in value_columns:
+                try:
+                    values[column.slot] = column.widget.clean(cells[column.index])
+                except ValueError as exc:
+                    errors.append(RowError(number, column.name, str(exc)))
+                    bad = True
+            for column in fk_columns:
+                try:
+                    key = column.widget.key(cells[column.index], row)
+                except ValueError as exc:
+                    errors.append(RowError(number, column.name, str(exc)))
+                    bad = True
+                    continue
+                values[column.slot] = key
+                if key is not None:
+                    column.keys.add(key)
+            for column in readonly_columns:
+                try:
+                    column.widget.clean(cells[column.index])
+                except ValueError as exc:
+                    errors.append(RowError(number, column.name, str(exc)))
+                    bad = True
+            if not bad and self.key_slots:
+                key = tuple(values[slot] for slot in self.key_slots)
+                first = seen.get(key)
+                if first is not None:
+                    errors.append(
+                        RowError(
+                            number,
+                            self.key_names[-1],
+                            _("“%(key)s” is already on row %(row)d of this file.")
+                            % {"key": " / ".join(map(str, _flatten(key))), "row": first},
+                        )
+                    )
+                    bad = True
+                else:
+                    seen[key] = number
+            if bad:
+                self.result.invalid += 1
+            else:
+                self.records.append((number, values))
+            if self.progress and count % PROGRESS_EVERY == 0:
+                self.progress(count, total)
+        self.result.total = count
+        if count == 0:
+            raise ImportFileError(_("The file has a header but no data rows."))
+
+    # Step 3: one query per foreign-key table.
+    def resolve_foreign_keys(self) -> None:
+        fk_columns = [column for column in self.writable if column.kind == "fk"]
+        if not fk_columns:
+            return
+        found = {column.slot: column.widget.resolve_many(column.keys) for column in fk_columns}
+        kept = []
+        for number, values in self.records:
+            bad = False
+            for column in fk_columns:
+                key = values[column.slot]
+                if key is None:
+                    continue
+                pk = found[column.slot].get(key)
+                if pk is None:
+                    self.error(number, column.name, column.widget.unknown_message(key))
+                    bad = True
+                else:
+                    values[column.slot] = pk
+            if bad:
+                self.result.invalid += 1
+            else:
+                kept.append((number, values))
+        self.records = kept
+
+
+def _flatten(key):
+    for part in key:
+        if isinstance(part, tuple):
+            yield from part
+        else:
+            yield part
+
+
+class UpsertImport(_Checker):
+    """Catalog rows: insert or update by the Resource's natural key."""
+
+    def check(self, *, lock: bool) -> None:
+        self.clean_rows()
+        self.resolve_foreign_keys()
+        self.classify()
+
+    # Step 4 and 5: one query for the existing rows, then compare.
+    def classify(self) -> None:
+        key_attnames = [self.writable[slot].attname for slot in self.key_slots]
+        attnames = [column.attname for column in self.writable]
+        existing = _existing_rows(self.model, key_attnames, attnames, self.records, self.key_slots)
+        self.new: list[list] = []
+        self.changed: list[tuple[int, list]] = []
+        for _number, values in self.records:
+            key = tuple(values[slot] for slot in self.key_slots)
+            current = existing.get(key)
+            if current is None:
+                self.new.append(values)
+            elif current[1] == tuple(values):
+                self.result.unchanged += 1
+            else:
+                self.changed.append((current[0], values))
+        self.result.new = len(self.new)
+        self.result.updated = len(self.changed)
+
+    def write(self, *, user) -> None:
+        now = timezone.now()
+        attnames = [column.attname for column in self.writable]
+        _insert(self.model, attnames, self.new, now)
+        _update(self.model, attnames, self.changed, now)
+
+
+class MovementImport(_Checker):
+    """Inflows or outflows, appended through the ledger service."""
+
+    def check(self, *, lock: bool) -> None:
+        self.clean_rows()
+        self.resolve_foreign_keys()
+        self.slot = {column.attname: column.slot for column in self.writable}
+        product_ids = {values[self.slot["product_id"]] for _n, values in self.records}
+        if lock:
+            # Locks every product of the file, in primary-key order, for the
+            # rest of the import's transaction: the stock checked below is the
+            # stock the service then changes, and two imports cannot deadlock.
+            stock = {pk: p.quantity for pk, p in ledger.lock_products(product_ids).items()}
+        else:
+            stock = dict(
+                self.model._meta.get_field("product")
+                .related_model.objects.filter(pk__in=product_ids)
+                .values_list("pk", "quantity")
+            )
+        self.stock_rules(stock)
+        self.result.new = len(self.records)
+
+    def stock_rules(self, stock: dict[int, int]) -> None:
+        kept = []
+        outflow = self.transfer.import_kind == "outflow"
+        product_slot = self.slot["product_id"]
+        quantity_slot = self.slot.get("quantity")
+        supplier_slot = self.slot.get("supplier_id")
+        reason_slot = self.slot.get("reason")
+        reason_default = self.resource.fields["reason"].widget.default
+        names = {}
+        for number, values in self.records:
+            product = values[product_slot]
+            quantity = values[quantity_slot]
+            reason = values[reason_slot] if reason_slot is not None else reason_default
+            if outflow:
+                available = stock.get(product, 0)
+                if quantity > available:
+                    if not names:
+                        names = dict(
+                            self.model._meta.get_field("product")
+                            .related_model.objects.filter(pk__in=stock)
+                            .values_list("pk", "serial_number")
+                        )
+                    self.error(
+                        number,
+                        "quantity",
+                        _(
+                            "Not enough stock of %(product)s: %(asked)d asked, %(available)d "
+                            "available (after the earlier rows of this file)."
+                        )
+                        % {
+                            "product": names.get(product),
+                            "asked": quantity,
+                            "available": available,
+                        },
+                    )
+                    self.result.invalid += 1
+                    continue
+                stock[product] = available - quantity
+            elif reason == "purchase" and (supplier_slot is None or values[supplier_slot] is None):
+                self.error(number, "supplier", _("A purchase needs a supplier."))
+                self.result.invalid += 1
+                continue
+            kept.append((number, values))
+        self.records = kept
+
+    def write(self, *, user) -> None:
+        create = ledger.outflow_create if self.transfer.import_kind == "outflow" else None
+        create = create or ledger.inflow_create
+        attnames = [column.attname for column in self.writable]
+        for number, values in self.records:
+            data = dict(zip(attnames, values, strict=True))
+            kwargs = {
+                "product": data.pop("product_id"),
+                "quantity": data.pop("quantity"),
+                "user": user,
+            }
+            if "supplier_id" in data:
+                supplier_id = data.pop("supplier_id")
+                kwargs["supplier"] = (
+                    None
+                    if supplier_id is None
+                    else self.model._meta.get_field("supplier").related_model(pk=supplier_id)
+                )
+            kwargs.update(data)
+            try:
+                create(**kwargs)
+            except ledger.LedgerError as error:
+                raise ImportAborted(
+                    _("Row %(row)d: %(message)s Nothing was imported.")
+                    % {"row": number, "message": error.message}
+                ) from None
+
+
+def checker_for(transfer: Transfer, table: Table, progress: Progress | None) -> _Checker:
+    cls = UpsertImport if transfer.import_kind == "upsert" else MovementImport
+    return cls(transfer, table, progress=progress)
+
+
+def check_file(
+    transfer: Transfer,
+    path: Path,
+    file_format: str,
+    *,
+    lock: bool = False,
+    progress: Progress | None = None,
+) -> _Checker:
+    """Steps 1-5 (the dry run). Raises ImportFileError for a bad file."""
+    table = read_table(path, file_format, max_rows=settings.IMPORT_MAX_ROWS)
+    checker = checker_for(transfer, table, progress)
+    checker.check(lock=lock)
+    checker.result.errors.sort(key=lambda error: error.row)
+    return checker
+
+
+def write_error_report(errors: list[RowError]) -> str:
+    """A CSV of every invalid row's errors; returns its private path."""
+    name = files.new_name(files.ERRORS, "csv")
+    with open(files.absolute(name), "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "column", "message"])
+        writer.writerows((error.row, error.column, error.message) for error in errors)
+    return name
+
+
+# --- writing ---------------------------------------------------------------
+
+
+def _existing_rows(model, key_attnames, attnames, records, key_slots) -> dict:
+    """{natural key: (pk, current values in ``attnames`` order)}, in one query."""
+    if not records:
+        return {}
+    table = model._meta.db_table
+    select = ", ".join(["id", *attnames])
+    found = {}
+    if connection.vendor == "postgresql":
+        key_values = [[values[slot] for _n, values in records] for slot in key_slots]
+        where = " AND ".join(f"{attname} = ANY(%s)" for attname in key_attnames)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {select} FROM {table} WHERE {where}", key_values)
+            rows = cursor.fetchall()
+    else:
+        filters = {
+            f"{attname}__in": list({values[slot] for _n, values in records})
+            for attname, slot in zip(key_attnames, key_slots, strict=True)
+        }
+        rows = list(model.objects.filter(**filters).values_list("id", *attnames))
+    key_positions = [attnames.index(attname) for attname in key_attnames]
+    for pk, *current in rows:
+        key = tuple(current[position] for position in key_positions)
+        found[key] = (pk, tuple(current))
+    return found
+
+
+def _new_row_fields(model, attnames):
+    """(model field, slot in the record or None) for every column of an INSERT."""
+    fields = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        slot = attnames.index(model_field.attname) if model_field.attname in attnames else None
+        fields.append((model_field, slot))
+    return fields
+
+
+def _default(model_field, now):
+    if isinstance(model_field, models.DateTimeField) and (
+        model_field.auto_now or model_field.auto_now_add
+    ):
+        return now
+    return model_field.get_default()
+
+
+def _insert(model, attnames, rows: list[list], now) -> None:
+    if not rows:
+        return
+    fields = _new_row_fields(model, attnames)
+    defaults = [None if slot is not None else _default(f, now) for f, slot in fields]
+    if connection.vendor != "postgresql":
+        objects = []
+        for values in rows:
+            data = {
+                f.attname: values[slot] if slot is not None else default
+                for (f, slot), default in zip(fields, defaults, strict=True)
+            }
+            objects.append(model(**data))
+        model.objects.bulk_create(objects, batch_size=2000)
+        return
+    columns = ", ".join(f.column for f, _slot in fields)
+    plan = [(slot, default) for (_f, slot), default in zip(fields, defaults, strict=True)]
+    sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for values in rows:
+            copy.write_row([values[slot] if slot is not None else dflt for slot, dflt in plan])
+
+
+def _update(model, attnames, rows: list[tuple[int, list]], now) -> None:
+    if not rows:
+        return
+    touched = list(attnames)
+    has_updated_at = any(
+        getattr(f, "auto_now", False) and f.attname == "updated_at"
+        for f in model._meta.concrete_fields
+    )
+    if connection.vendor != "postgresql":
+        objects = []
+        for pk, values in rows:
+            obj = model(pk=pk, **dict(zip(attnames, values, strict=True)))
+            if has_updated_at:
+                obj.updated_at = now
+            objects.append(obj)
+        model.objects.bulk_update(
+            objects, [*touched, *(["updated_at"] if has_updated_at else [])], batch_size=1000
+        )
+        return
+    table = model._meta.db_table
+    temp = "_import_update"
+    columns = ", ".join(["id", *touched])
+    assignments = ", ".join(f"{a} = t.{a}" for a in touched)
+    if has_updated_at:
+        assignments += ", updated_at = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
+            for pk, values in rows:
+                copy.write_row([pk, *values])
+        cursor.execute(
+            f"UPDATE {table} p SET {assignments} FROM {temp} t WHERE p.id = t.id",
+            [now] if has_updated_at else [],
+        )
+        cursor.execute(f"DROP TABLE {temp}")

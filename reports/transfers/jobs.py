@@ -1,0 +1,221 @@
+"""The work behind each transfer task: one function per task, notification id in.
+
+Each function moves its notification through the lifecycle with the services
+in ``reports.notifications`` and turns every failure into a message a person
+understands; the traceback goes to the log (and Sentry), never to the user.
+"""
+
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.db import DatabaseError, IntegrityError, transaction
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from reports import notifications
+from reports.models import TaskNotification
+from reports.transfers import exports, files, imports, registry
+from reports.transfers.readers import ImportFileError
+
+logger = logging.getLogger(__name__)
+
+
+def _too_long() -> str:
+    return _("The task took longer than its time limit and was stopped. Nothing was changed.")
+
+
+def _internal_error(notification: TaskNotification) -> str:
+    return _(
+        "The task failed because of an internal error; nothing was changed. "
+        "Reference for the administrator: %(task_id)s."
+    ) % {"task_id": notification.task_id}
+
+
+def _progress(notification: TaskNotification):
+    def report(processed: int, total: int) -> None:
+        notifications.notification_progress(
+            notification_id=notification.pk, processed=processed, total=total
+        )
+
+    return report
+
+
+def export_queryset_for(notification: TaskNotification):
+    """The rows the user asked for: the admin list as they filtered it, or the selection.
+
+    The admin page stored its query string; the changelist is rebuilt here,
+    with the same filters, search and permissions, as the user saw it.
+    """
+    model = apps.get_model(notification.model)
+    model_admin = admin.site._registry[model]
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    query = notification.parameters.get("query", "")
+    request = RequestFactory().get(f"{url}?{query}" if query else url)
+    request.user = notification.user
+    if not model_admin.has_view_permission(request):
+        raise PermissionError
+    queryset = model_admin.get_export_queryset(request)
+    ids = notification.parameters.get("ids")
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+    return queryset
+
+
+def run_export(notification_id: int) -> dict | None:
+    notification = notifications.notification_start(notification_id=notification_id)
+    if notification is None:
+        return None
+    name = ""
+    try:
+        transfer = registry.get(notification.model)
+        queryset = export_queryset_for(notification)
+        name = files.new_name(files.EXPORTS, notification.format)
+        count = exports.export_queryset(
+            transfer.resource(),
+            queryset,
+            notification.format,
+            files.absolute(name),
+            progress=_progress(notification),
+        )
+    except PermissionError:
+        files.delete(name)
+        notifications.notification_fail(
+            notification_id=notification_id,
+            message=_("You are not allowed to see these rows any more."),
+        )
+        return None
+    except SoftTimeLimitExceeded:
+        files.delete(name)
+        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        return None
+    except Exception:
+        logger.exception("Export %s failed", notification_id)
+        files.delete(name)
+        notifications.notification_fail(
+            notification_id=notification_id, message=_internal_error(notification)
+        )
+        return None
+    notifications.notification_complete(
+        notification=notification, total_rows=count, new_rows=0, result_file=name
+    )
+    return {"rows": count}
+
+
+def _summary(result: imports.ImportResult) -> str:
+    if not result.invalid:
+        return ""
+    first = result.errors[0] if result.errors else None
+    text = _("%(count)d invalid row(s): nothing can be imported until they are fixed.") % {
+        "count": result.invalid
+    }
+    if first:
+        text += " " + _("First: row %(row)d, column “%(column)s”: %(message)s") % first.as_dict()
+    return text
+
+
+def run_import_check(notification_id: int) -> dict | None:
+    """The dry run: every check of the import, nothing written; fills the preview."""
+    notification = notifications.notification_start(notification_id=notification_id)
+    if notification is None:
+        return None
+    try:
+        transfer = registry.get(notification.model)
+        checker = imports.check_file(
+            transfer,
+            files.absolute(notification.source_file),
+            notification.format,
+            progress=_progress(notification),
+        )
+        result = checker.result
+        error_file = imports.write_error_report(result.errors) if result.errors else ""
+    except ImportFileError as error:
+        notifications.notification_fail(notification_id=notification_id, message=error.message)
+        return None
+    except SoftTimeLimitExceeded:
+        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        return None
+    except Exception:
+        logger.exception("Import check %s failed", notification_id)
+        notifications.notification_fail(
+            notification_id=notification_id, message=_internal_error(notification)
+        )
+        return None
+    notification = notifications.notification_complete(
+        notification=notification,
+        total_rows=result.total,
+        new_rows=result.new,
+        updated_rows=result.updated,
+        unchanged_rows=result.unchanged,
+        invalid_rows=result.invalid,
+        error_file=error_file,
+        row_errors=[
+            error.as_dict() for error in result.errors[: settings.IMPORT_PREVIEW_MAX_ERRORS]
+        ],
+    )
+    summary = _summary(result)
+    if summary:
+        TaskNotification.objects.filter(pk=notification.pk).update(error_message=summary)
+    return {"rows": result.total, "invalid": result.invalid}
+
+
+def run_import_apply(notification_id: int) -> dict | None:
+    """The import: the same checks again, then every row or none, in one transaction."""
+    notification = notifications.notification_start(notification_id=notification_id)
+    if notification is None:
+        return None
+    try:
+        transfer = registry.get(notification.model)
+        with transaction.atomic():
+            checker = imports.check_file(
+                transfer,
+                files.absolute(notification.source_file),
+                notification.format,
+                lock=True,
+                progress=_progress(notification),
+            )
+            result = checker.result
+            if result.invalid:
+                raise imports.ImportAborted(
+                    _("The file no longer passes the checks (the data changed since the preview). ")
+                    + _summary(result)
+                    + " "
+                    + _("Nothing was imported.")
+                )
+            checker.write(user=notification.user)
+            # In the same transaction: the rows and "Completed" commit together,
+            # so a redelivered task sees Completed and does not import twice.
+            notifications.notification_complete(
+                notification=notification,
+                total_rows=result.total,
+                new_rows=result.new,
+                updated_rows=result.updated,
+                unchanged_rows=result.unchanged,
+            )
+    except (ImportFileError, imports.ImportAborted) as error:
+        notifications.notification_fail(notification_id=notification_id, message=error.message)
+        return None
+    except SoftTimeLimitExceeded:
+        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        return None
+    except (IntegrityError, DatabaseError):
+        logger.exception("Import %s refused by the database", notification_id)
+        notifications.notification_fail(
+            notification_id=notification_id,
+            message=_(
+                "The database refused the import (probably a change made at the same time). "
+                "Nothing was imported; retry it."
+            ),
+        )
+        return None
+    except Exception:
+        logger.exception("Import %s failed", notification_id)
+        notifications.notification_fail(
+            notification_id=notification_id, message=_internal_error(notification)
+        )
+        return None
+    return {"rows": result.total, "new": result.new, "updated": result.updated}

@@ -1,0 +1,192 @@
+"""Read an uploaded CSV, XLSX or JSON file into a header and rows.
+
+Every problem with the file as a whole (empty, binary, wrong encoding, too
+many rows, unreadable) raises ``ImportFileError`` with a message a person
+understands. The row limit is checked before any row is validated, and the
+count stops as soon as the limit is passed.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+
+class ImportFileError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    # (row number as the user sees it, cells); blank rows are left out.
+    rows: Iterator[tuple[int, list]]
+    row_count: int
+
+
+def _too_many(limit: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file has more than %(limit)s data rows, the most one import accepts. "
+            "Split it into smaller files."
+        )
+        % {"limit": f"{limit:,}"}
+    )
+
+
+def _is_blank(cells) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        raise ImportFileError(
+            _("This is an XLSX (or other zip) file, not CSV text. Choose the XLSX format.")
+        )
+    head = data[:8192]
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
+    if b"\x00" in head or controls > len(head) // 100:
+        raise ImportFileError(
+            _("This file is not CSV text (it holds binary data). Save it as CSV and upload again.")
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError(_("The file says it is UTF-8 but is not.")) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel on Windows saves CSV as Latin-1 (cp1252); every byte decodes.
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv(path: Path, max_rows: int) -> Table:
+    text = _decode(path.read_bytes())
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    # Counting line breaks is a cheap upper bound; only when it is over the
+    # limit does the csv module count exactly (quoted line breaks), stopping
+    # at the first row past the limit.
+    if text.count("\n") > max_rows + 1:
+        counted = 0
+        try:
+            for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+                if not _is_blank(cells):
+                    counted += 1
+                    if counted > max_rows + 1:
+                        raise _too_many(max_rows)
+        except csv.Error as error:
+            raise ImportFileError(
+                _("The file is not valid CSV: %(error)s") % {"error": error}
+            ) from None
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = next(reader, None)
+        while headers is not None and _is_blank(headers):
+            headers = next(reader, None)
+    except csv.Error as error:
+        raise ImportFileError(
+            _("The file is not valid CSV: %(error)s") % {"error": error}
+        ) from None
+    if headers is None:
+        raise ImportFileError(_("The file is empty."))
+
+    def rows():
+        try:
+            for cells in reader:
+                if not _is_blank(cells):
+                    yield reader.line_num, cells
+        except csv.Error as error:
+            raise ImportFileError(
+                _("Line %(line)d is not valid CSV: %(error)s")
+                % {"line": reader.line_num, "error": error}
+            ) from None
+
+    return Table(headers, rows(), -1)
+
+
+def _read_xlsx(path: Path, max_rows: int) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except (CalamineError, OSError, ValueError, IndexError):
+        raise ImportFileError(
+            _("This file is not a valid XLSX workbook. Save it from a spreadsheet as .xlsx.")
+        ) from None
+    except Exception:  # the Rust reader raises its own error types
+        raise ImportFileError(_("This file is not a valid XLSX workbook.")) from None
+    if sheet.height > max_rows + 1:
+        raise _too_many(max_rows)
+    iterator = iter(sheet.iter_rows())
+    line = 0
+    headers = None
+    for cells in iterator:
+        line += 1
+        if not _is_blank(cells):
+            headers = [str(cell) if cell is not None else "" for cell in cells]
+            break
+    if headers is None:
+        raise ImportFileError(_("The file is empty."))
+    start = line
+
+    def rows():
+        for number, cells in enumerate(iterator, start=start + 1):
+            if not _is_blank(cells):
+                yield number, list(cells)
+
+    return Table(headers, rows(), sheet.height - start)
+
+
+def _read_json(path: Path, max_rows: int) -> Table:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    try:
+        items = json.loads(data, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportFileError(
+            _("The file is not valid JSON (%(error)s).") % {"error": str(error)[:120]}
+        ) from None
+    if isinstance(items, dict) and isinstance(items.get("rows"), list):
+        items = items["rows"]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ImportFileError(
+            _('A JSON import is a list of objects, one per row: [{"name": ...}, ...].')
+        )
+    if not items:
+        raise ImportFileError(_("The file has a header but no data rows."))
+    if len(items) > max_rows:
+        raise _too_many(max_rows)
+    headers: dict[str, None] = {}
+    for item in items:
+        headers.update(dict.fromkeys(item))
+    names = list(headers)
+
+    def rows():
+        for number, item in enumerate(items, start=1):
+            cells = [item.get(name) for name in names]
+            if not _is_blank(cells):
+                yield number, cells
+
+    return Table(names, rows(), len(items))
+
+
+READERS = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}
+
+
+def read_table(path: Path, file_format: str, *, max_rows: int) -> Table:
+    if path.stat().st_size == 0:
+        raise ImportFileError(_("The file is empty."))
+    return READERS[file_format](path, max_rows)

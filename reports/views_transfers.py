@@ -1,0 +1,162 @@
+"""Notification centre pages outside the model admin: download, preview, confirm, retry, read.
+
+Every view needs a staff login; a notification is found only among those the
+user may see (their own; a superuser sees all), so anything else is a 404,
+whether it exists or not. Every change is a POST.
+"""
+
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import notifications
+from reports.models import TaskNotification
+from reports.transfers import files, registry
+from reports.transfers.admin import notification_centre_url
+
+TaskType = TaskNotification.TaskType
+
+
+def _visible(request, pk: int) -> TaskNotification:
+    return get_object_or_404(notifications.visible_to(request.user), pk=pk)
+
+
+def _download_name(notification: TaskNotification, kind: str) -> str:
+    base = notification.model.replace(".", "-") or "file"
+    stamp = notification.created_at.strftime("%Y%m%d-%H%M")
+    if kind == "errors":
+        return f"{base}-import-errors-{stamp}.csv"
+    return f"{base}-{stamp}.{notification.format}"
+
+
+def _send(relative: str, download_name: str):
+    """X-Accel-Redirect to nginx's internal location when configured, else stream."""
+    try:
+        path = files.absolute(relative)
+    except ValueError:
+        raise Http404 from None
+    if not path.is_file():
+        raise Http404
+    content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
+    disposition = f'attachment; filename="{download_name}"'
+    prefix = settings.PRIVATE_FILES_ACCEL_PREFIX
+    if prefix:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{relative}"
+        response["Content-Disposition"] = disposition
+        return response
+    return FileResponse(
+        Path(path).open("rb"), as_attachment=True, filename=download_name, content_type=content_type
+    )
+
+
+@require_GET
+@staff_member_required
+def download(request, pk: int):
+    notification = _visible(request, pk)
+    if not notification.result_file:
+        raise Http404
+    return _send(notification.result_file, _download_name(notification, "result"))
+
+
+@require_GET
+@staff_member_required
+def download_errors(request, pk: int):
+    notification = _visible(request, pk)
+    if not notification.error_file:
+        raise Http404
+    return _send(notification.error_file, _download_name(notification, "errors"))
+
+
+def _model_admin(notification: TaskNotification):
+    return admin.site._registry[registry.get(notification.model).model]
+
+
+@require_GET
+@staff_member_required
+def import_preview(request, pk: int):
+    notification = _visible(request, pk)
+    if notification.task_type not in (TaskType.IMPORT_PREVIEW, TaskType.IMPORT):
+        raise Http404
+    model = registry.get(notification.model).model
+    opts = model._meta
+    can_confirm = (
+        notification.can_confirm
+        and notification.user_id == request.user.pk
+        and _model_admin(notification).has_import_permission(request)
+    )
+    followers = TaskNotification.objects.filter(
+        task_type=TaskType.IMPORT, parameters__preview_id=notification.pk
+    ).order_by("-created_at")
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import of %(model)s") % {"model": opts.verbose_name_plural},
+        "opts": opts,
+        "notification": notification,
+        "is_preview": notification.task_type == TaskType.IMPORT_PREVIEW,
+        "running": not notification.is_finished,
+        "can_confirm": can_confirm,
+        "imports": followers,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        "import_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_import"),
+        "centre_url": notification_centre_url(),
+        "more_errors": max(0, notification.invalid_rows - len(notification.row_errors)),
+    }
+    return TemplateResponse(request, "reports/transfers/import_preview.html", context)
+
+
+@require_POST
+@staff_member_required
+def import_confirm(request, pk: int):
+    notification = _visible(request, pk)
+    if notification.user_id != request.user.pk or not _model_admin(
+        notification
+    ).has_import_permission(request):
+        raise Http404
+    try:
+        created = notifications.import_confirm(preview=notification, user=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(reverse("reports:import_preview", args=[pk]))
+    messages.success(request, _("The import is queued: all rows or none."))
+    return HttpResponseRedirect(reverse("reports:import_preview", args=[created.pk]))
+
+
+@require_POST
+@staff_member_required
+def retry(request, pk: int):
+    notification = _visible(request, pk)
+    try:
+        notifications.notification_retry(notification=notification)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Queued again."))
+    return HttpResponseRedirect(_back(request))
+
+
+@require_POST
+@staff_member_required
+def mark_read(request, pk: int | None = None):
+    notifications.notifications_mark_read(user=request.user, ids=None if pk is None else [pk])
+    return HttpResponseRedirect(_back(request))
+
+
+def _back(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return notification_centre_url()
