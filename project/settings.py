@@ -303,6 +303,16 @@ UNFOLD = {
 # How many recent movements the product page shows.
 PRODUCT_LATEST_MOVEMENTS = env_int("PRODUCT_LATEST_MOVEMENTS", 15)
 
+# --- Dashboard metrics (reports.metrics, reports.signals) -----------------
+# A movement or product change refreshes the cached metrics this many seconds
+# after it commits; changes within that window share one refresh.
+METRICS_REFRESH_DEBOUNCE = env_int("METRICS_REFRESH_DEBOUNCE", 3)
+# How long a metrics key lives in the cache (beat rewrites it every 5 minutes).
+METRICS_CACHE_TIMEOUT = env_int("METRICS_CACHE_TIMEOUT", 24 * 60 * 60)
+# Rows of the dashboard's low-stock table.
+METRICS_LOW_STOCK_LIMIT = env_int("METRICS_LOW_STOCK_LIMIT", 20)
+METRICS_CURRENCY_SYMBOL = env_str("METRICS_CURRENCY_SYMBOL", "R$")
+
 # --- Imports, exports and private files (reports.transfers) ---------------
 # Uploads and generated files live under MEDIA_ROOT, which no URL serves; the
 # download view checks ownership, then streams the file or, when nginx sits in
