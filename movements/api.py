@@ -4,6 +4,8 @@ Views validate the shape of a request and call ``movements.services``, the
 same functions the admin calls; they never write stock themselves.
 """
 
+from datetime import UTC
+
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -100,12 +102,29 @@ class LedgerEntrySerializer(serializers.Serializer):
 
 
 # --- views -------------------------------------------------------------------
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, compared in UTC.
+
+    PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
+    every valid instant is a plain value. One outside the calendar matches
+    nothing.
+    """
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                return qs.none()
+        return super().filter(qs, value)
+
+
 class MovementFilter(filters.FilterSet):
     product = IdFilter(field_name="product_id", help_text="Product id.")
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 

@@ -13,7 +13,11 @@ from catalog.tests.factories import (
     SupplierFactory,
 )
 from movements import services
-from project.api.testing import API, client_for
+from project.api.testing import (
+    API,
+    client_for,
+    fast_password_hasher,  # noqa: F401
+)
 
 pytestmark = pytest.mark.django_db
 PRODUCTS = f"{API}products/"

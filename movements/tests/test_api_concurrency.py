@@ -11,7 +11,10 @@ import pytest
 from django.core.management import call_command
 
 from movements.models import IdempotencyKey, Outflow
-from project.api.testing import access_token
+from project.api.testing import (
+    access_token,
+    fast_password_hasher,  # noqa: F401
+)
 
 
 def _post_all(base: str, token: str, bodies_and_headers: list[tuple[dict, dict]]):

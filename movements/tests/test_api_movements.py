@@ -7,7 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from movements import services
 from movements.models import IdempotencyKey, Inflow, Outflow
-from project.api.testing import API, client_for
+from project.api.testing import (
+    API,
+    client_for,
+    fast_password_hasher,  # noqa: F401
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ stored, so a refused request (400, 409) may be retried with the same key.
 """
 
 import hashlib
+import json
 import re
 
 import orjson
@@ -26,7 +27,8 @@ _KEY_RE = re.compile(KEY_PATTERN)
 
 
 def _fingerprint(request) -> str:
-    body = orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS, default=str)
+    # The standard library, not orjson: a client may send integers of any size.
+    body = json.dumps(request.data, sort_keys=True, default=str).encode()
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), body):
         digest.update(part)

@@ -1,6 +1,8 @@
+import json
 from decimal import Decimal
 
 import orjson
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.renderers import BaseRenderer
 
 
@@ -27,4 +29,8 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=self.options)
+        try:
+            return orjson.dumps(data, default=_default, option=self.options)
+        except TypeError:
+            # orjson stops at integers beyond 64 bits; the standard library does not.
+            return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()

@@ -1,5 +1,6 @@
 """Helpers for the API tests (imported by tests only)."""
 
+import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -27,3 +28,9 @@ def reset_token_throttle(address: str = "127.0.0.1") -> None:
     # Throttle counters live in the shared cache; delete only ours (never
     # cache.clear(), which would empty everyone's Redis database).
     cache.delete(f"throttle_token_{address}")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Import into a test module: MD5 instead of PBKDF2's million rounds (tests only)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

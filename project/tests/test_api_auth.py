@@ -10,7 +10,12 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from project.api.testing import API, client_for, reset_token_throttle
+from project.api.testing import (
+    API,
+    client_for,
+    fast_password_hasher,  # noqa: F401
+    reset_token_throttle,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "x-pass-123456"

@@ -12,7 +12,11 @@ from catalog.tests.factories import (
     SupplierFactory,
 )
 from movements import services
-from project.api.testing import API, client_for
+from project.api.testing import (
+    API,
+    client_for,
+    fast_password_hasher,  # noqa: F401
+)
 
 # "M" is the metrics endpoint's answer when allowed: 200, or 503 while the
 # dashboard's reports.metrics.get_all_metrics does not exist yet.
