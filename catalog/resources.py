@@ -94,7 +94,9 @@ class MoneyWidget(widgets.DecimalWidget):
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, bool):
             raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
-        if isinstance(value, int | float):
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        elif isinstance(value, int | float):
             text = repr(value)
         else:
             text = as_text(value).replace(" ", "")
