@@ -1,7 +1,8 @@
 """Dashboard metrics: SQL aggregates over the catalog and the ledger, cached as JSON.
 
 Each metric lives in its own cache key (``metrics:product``, ``metrics:sales``
-and one per chart), as a JSON document with its ``computed_at``. The number of
+and one per chart), as a JSON document with its ``computed_at`` (and the
+``schema`` version of its shape). The number of
 queries of a refresh is fixed (seven), whatever the number of products or
 movements: every figure is an aggregate computed by the database.
 
@@ -49,6 +50,9 @@ from movements.models import Inflow, Outflow
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "metrics:"
+# Bumped when a document's shape changes: a cached document of another
+# version (written before a deploy) counts as missing and is recomputed.
+SCHEMA = 1
 WINDOW_DAYS = 30
 TOP_PRODUCTS = 10
 BREAKDOWN_LIMIT = 12
@@ -456,7 +460,7 @@ def compute(names=METRIC_NAMES, *, now: datetime | None = None) -> dict[str, dic
             if wanted.intersection(produces):
                 computed_at = _now_iso()
                 for name, document in function(now=now).items():
-                    documents[name] = {**document, "computed_at": computed_at}
+                    documents[name] = {**document, "computed_at": computed_at, "schema": SCHEMA}
     return documents
 
 
@@ -478,9 +482,12 @@ def _read(names) -> dict[str, dict]:
         if value is None:
             continue
         try:
-            found[name] = json.loads(value)
+            document = json.loads(value)
         except (TypeError, ValueError):
             logger.warning("Ignoring a malformed cached metric %s", cache_key(name))
+            continue
+        if isinstance(document, dict) and document.get("schema") == SCHEMA:
+            found[name] = document
     return found
 
 

@@ -81,6 +81,7 @@ def test_product_metrics_match_hand_computed_values(shop):
         "potential_profit": "240.00",
         "low_stock": 2,  # laptop (4 <= 5) and empty (0 <= 1); old is inactive
         "computed_at": product["computed_at"],
+        "schema": metrics.SCHEMA,
     }
 
 
@@ -264,6 +265,14 @@ def test_get_all_metrics_computes_only_what_is_missing(shop):
     with CaptureQueriesContext(connection) as queries:
         assert metrics.get_all_metrics() == found
     assert len(queries) == 0
+
+
+def test_documents_of_another_schema_are_recomputed(shop):
+    metrics.refresh_all_metrics()
+    old = {"stock_units": 1, "computed_at": timezone.now().isoformat()}  # no "schema"
+    cache.set("metrics:product", json.dumps(old))
+    assert metrics.get_all_metrics()["product"]["stock_units"] == 9
+    assert json.loads(cache.get("metrics:product"))["schema"] == metrics.SCHEMA
 
 
 def test_get_all_metrics_computes_live_when_the_cache_is_down(shop, redis_down):
