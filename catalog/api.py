@@ -13,7 +13,7 @@ from catalog.models import Brand, Category, Product, ProductModel, Supplier
 from project.api.exceptions import Conflict
 from project.api.fields import ModelSerializer
 from project.api.schema import ErrorSerializer
-from project.api.views import ModelViewSet, StableOrderingFilter
+from project.api.views import FilterBackend, ModelViewSet, StableOrderingFilter
 
 TIMESTAMPS = ("created_at", "updated_at")
 NAMED_FIELDS = ("id", "name", "description", *TIMESTAMPS)
@@ -136,7 +136,7 @@ DELETE_CONFLICT = {"DELETE": {409: ErrorSerializer}}
 
 
 class CatalogViewSet(ModelViewSet):
-    filter_backends = (filters.DjangoFilterBackend, SearchFilter, StableOrderingFilter)
+    filter_backends = (FilterBackend, SearchFilter, StableOrderingFilter)
     error_responses = DELETE_CONFLICT
 
     def perform_destroy(self, instance):

@@ -21,7 +21,12 @@ from movements.selectors import product_ledger
 from project.api.fields import ModelSerializer, UTCDateTimeField
 from project.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from project.api.schema import ErrorSerializer, InsufficientStockSerializer
-from project.api.views import ApiViewSetMixin, ReadCreateViewSet, StableOrderingFilter
+from project.api.views import (
+    ApiViewSetMixin,
+    FilterBackend,
+    ReadCreateViewSet,
+    StableOrderingFilter,
+)
 
 MONEY = {"min_value": 0, "max_digits": 12, "decimal_places": 2}
 QUANTITY = {"min_value": 1, "max_value": 2**31 - 1}
@@ -144,7 +149,7 @@ class OutflowFilter(MovementFilter):
 
 
 class MovementViewSet(ReadCreateViewSet):
-    filter_backends = (filters.DjangoFilterBackend, StableOrderingFilter)
+    filter_backends = (FilterBackend, StableOrderingFilter)
     ordering_fields = ("id", "created_at", "quantity")
     ordering = ("-created_at",)
     create_serializer_class: type[serializers.Serializer]

@@ -34,3 +34,13 @@ def reset_token_throttle(address: str = "127.0.0.1") -> None:
 def fast_password_hasher(settings):
     """Import into a test module: MD5 instead of PBKDF2's million rounds (tests only)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_api_user_cache():
+    """Import into a test module: no user cached from another test."""
+    from project.api.authentication import forget_users
+
+    forget_users()
+    yield
+    forget_users()

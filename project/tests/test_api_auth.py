@@ -14,6 +14,7 @@ from project.api.testing import (
     API,
     client_for,
     fast_password_hasher,  # noqa: F401
+    fresh_api_user_cache,  # noqa: F401
     reset_token_throttle,
 )
 
@@ -152,6 +153,7 @@ def test_missing_or_malformed_authorization_is_401(operator):
 
 def test_access_token_of_deactivated_or_deleted_user_is_401(operator):
     client = client_for(operator)
+    assert client.get(PRODUCTS).status_code == 200  # user and token now cached
     operator.is_active = False
     operator.save()
     _assert_401(client.get(PRODUCTS), "user_inactive")
@@ -183,6 +185,13 @@ def test_bad_refresh_tokens_are_401(operator):
         response = _post("token/refresh/", {"refresh": token})
         assert response.status_code == 401, name
         assert _post("token/verify/", {"token": token}).status_code == 401, name
+
+
+def test_a_role_change_applies_to_the_next_request(operator):
+    client = client_for(operator)
+    assert client.post(f"{API}outflows/", {}).status_code == 400  # may add: bad input
+    operator.groups.clear()
+    assert client.post(f"{API}outflows/", {}).status_code == 403
 
 
 def test_cors_only_for_configured_origins(settings, operator):

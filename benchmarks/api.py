@@ -1,0 +1,199 @@
+"""The JWT API under load: gunicorn (2 workers) on loopback, wrk as the client.
+
+Measures ``GET /api/v1/products/?page_size=50`` (100,000 products) and
+``POST /api/v1/outflows/`` with a valid token at 16 connections, and, in the
+same run and the same server, a bare Django view returning a constant JSON:
+the ceiling of this machine. Needs ``wrk`` (Debian: ``apt-get install wrk``);
+the benchmark installs nothing.
+"""
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from catalog.models import Product
+from movements import services
+from movements.demo import reset_demo_tables, seed_demo
+from movements.models import Outflow
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-demo-pass"  # noqa: S105 - demo users of a throwaway database
+CONNECTIONS = 16
+SELLABLE = 500  # products that get plenty of stock for the outflow run
+
+# wrk's Lua hooks: pick a random product per request and report percentiles
+# as one JSON line.
+LUA = """
+local ids = {%(ids)s}
+local token = "%(token)s"
+local mode = "%(mode)s"
+math.randomseed(os.time())
+request = function()
+  local headers = {["Authorization"] = "Bearer " .. token}
+  if mode == "post" then
+    headers["Content-Type"] = "application/json"
+    local body = '{"product": ' .. ids[math.random(#ids)] .. ', "quantity": 1}'
+    return wrk.format("POST", nil, headers, body)
+  end
+  return wrk.format("GET", nil, headers, nil)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, '
+    .. '"errors": %%d, "non_2xx": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ensure_products(products: int, movements: int) -> None:
+    if Product.objects.count() == products:
+        return
+    reset_demo_tables()
+    seed_demo(products=products, movements=movements, seed=42, password=PASSWORD)
+
+
+def _stock_for_outflows() -> list[int]:
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True)[:SELLABLE])
+    for product_id in ids:
+        services.inflow_create(
+            product=product_id, quantity=1_000_000, reason="correction", note="bench api"
+        )
+    return ids
+
+
+def _token() -> str:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = get_user_model().objects.get(username="demo_operator")
+    return str(AccessToken.for_user(user))
+
+
+def _start_server(port: int, workers: int, worker_class: str, threads: int):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.api_settings"}
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "project.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            f"--worker-class={worker_class}",
+            f"--threads={threads}",
+            "--keep-alive=30",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            url = f"http://127.0.0.1:{port}/bench/ceiling/"
+            with urllib.request.urlopen(url, timeout=5):
+                return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.2)
+
+
+def _wrk(url: str, script: Path, seconds: int) -> dict:
+    wrk = shutil.which("wrk")
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    line = [row for row in result.stdout.splitlines() if row.startswith("{")][-1]
+    figures = json.loads(line)
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def _measure(url: str, token: str, ids: list[int], mode: str, seconds: int, tmp: Path) -> dict:
+    script = tmp / f"{mode}-{random.random()}.lua"
+    script.write_text(LUA % {"ids": ", ".join(map(str, ids)), "token": token, "mode": mode})
+    _wrk(url, script, max(2, seconds // 4))  # warm-up: connections, caches, plans
+    figures = _wrk(url, script, seconds)
+    if figures["errors"] or figures["non_2xx"]:
+        raise RuntimeError(f"{url}: {figures['errors']} errors, {figures['non_2xx']} non-2xx")
+    return figures
+
+
+def run(
+    *,
+    products: int = 100_000,
+    movements: int = 200_000,
+    seconds: int = 10,
+    workers: int = 2,
+    # gthread keeps connections alive (sync workers close each one), as
+    # nginx's upstream keep-alive would in production.
+    worker_class: str = "gthread",
+    threads: int = 4,
+    **_,
+) -> dict:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("bench api needs wrk: apt-get install wrk")
+    _ensure_products(products, movements)
+    ids = _stock_for_outflows()
+    token = _token()
+    outflows_before = Outflow.objects.count()
+    connection.close()  # the server processes use their own connections
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start_server(port, workers, worker_class, threads)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            ceiling = _measure(f"{base}/bench/ceiling/", token, ids, "get", seconds, tmp)
+            listing = _measure(
+                f"{base}/api/v1/products/?page_size=50", token, ids, "get", seconds, tmp
+            )
+            create = _measure(f"{base}/api/v1/outflows/", token, ids, "post", seconds, tmp)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    details = {
+        "products": Product.objects.count(),
+        "connections": CONNECTIONS,
+        "server": f"gunicorn {workers} workers ({worker_class}, {threads} threads)",
+        "outflows_written": Outflow.objects.count() - outflows_before,
+        "list_to_ceiling": round(listing["rps"] / ceiling["rps"], 3),
+        "targets": "list >= 800 rps and >= 0.15 x ceiling, p99 < 100 ms; outflows >= 300 rps",
+    }
+    # The last line of the command is the result; the context goes to stderr.
+    print(json.dumps({"api_bench_details": details}), file=sys.stderr)
+    return {
+        "benchmark": "api",
+        "products_list_rps": round(listing["rps"]),
+        "products_list_p50_ms": round(listing["p50_us"] / 1000, 2),
+        "products_list_p99_ms": round(listing["p99_us"] / 1000, 2),
+        "outflow_create_rps": round(create["rps"]),
+        "ceiling_rps": round(ceiling["rps"]),
+    }
