@@ -14,6 +14,7 @@ from movements.models import IdempotencyKey, Outflow
 from project.api.testing import (
     access_token,
     fast_password_hasher,  # noqa: F401
+    fresh_api_user_cache,  # noqa: F401
 )
 
 

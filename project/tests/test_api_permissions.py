@@ -16,6 +16,7 @@ from project.api.testing import (
     API,
     client_for,
     fast_password_hasher,  # noqa: F401
+    fresh_api_user_cache,  # noqa: F401
 )
 
 # "M" is the metrics endpoint's answer when allowed: 200, or 503 while the

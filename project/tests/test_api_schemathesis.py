@@ -19,6 +19,7 @@ from movements import services
 from project.api.testing import (
     access_token,
     fast_password_hasher,  # noqa: F401
+    fresh_api_user_cache,  # noqa: F401
     reset_token_throttle,
 )
 
