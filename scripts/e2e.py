@@ -298,6 +298,14 @@ def run_checks(stack: Stack) -> None:
     assert requests.get(f"{BASE}/docs/architecture/", timeout=5).status_code == 200
     step("/docs/ serves the MkDocs site")
 
+    flower = f"http://127.0.0.1:{FLOWER_PORT}/"
+    assert requests.get(flower, timeout=10).status_code == 401
+    assert requests.get(flower, auth=FLOWER_AUTH, timeout=10).status_code == 200
+    step("Flower answers only with its basic-auth credentials")
+    heartbeat = stack.tmp / "var" / "beat-heartbeat"
+    assert time.time() - heartbeat.stat().st_mtime < 30
+    step("beat keeps its heartbeat file fresh")
+
     admin = login(*ADMIN)
     products = admin.get(f"{BASE}/admin/catalog/product/", timeout=20)
     assert products.status_code == 200 and re.search(r"[A-Z0-9]{2,4}-\d{7}", products.text)
@@ -305,7 +313,7 @@ def run_checks(stack: Stack) -> None:
 
     from e2e_flows import api_flow, export_flow  # the feature-specific checks
 
-    export_flow(BASE, admin, login(*OTHER), step)
+    export_flow(BASE, admin, login(*OTHER), step, stack.manage)
     api_flow(BASE, ADMIN, step)
 
     stack.stop_redis()
