@@ -22,6 +22,9 @@ from catalog.models import Brand, Category, Product, ProductModel, Supplier
 # A cell starting with one of these is run as a formula by spreadsheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_CHARS = frozenset("0123456789.,")
+_FORMULA_START = frozenset(FORMULA_PREFIXES)
+_CENT = Decimal("0.01")
+_TOO_LARGE = Decimal("10000000000")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -57,17 +60,20 @@ class TextWidget(widgets.CharWidget):
         self.required = required
 
     def clean(self, value, row=None, **kwargs):
-        # Formula check before stripping: a leading tab or CR counts too.
-        if isinstance(value, str) and value[:1] in ("\t", "\r") and value.strip():
-            raise ValueError(
-                _("Starts with a tab or line break, which a spreadsheet runs as a formula.")
-            )
-        text = as_text(value)
+        if type(value) is str:
+            # Formula check before stripping: a leading tab or CR counts too.
+            if value[:1] in ("\t", "\r") and value.strip():
+                raise ValueError(
+                    _("Starts with a tab or line break, which a spreadsheet runs as a formula.")
+                )
+            text = value.strip()
+        else:
+            text = as_text(value)
         if not text:
             if self.required:
                 raise ValueError(_("This column is required."))
             return ""
-        if looks_like_formula(text):
+        if text[0] in _FORMULA_START and looks_like_formula(text):
             raise ValueError(
                 _("“%(value)s” starts with “%(char)s”, which a spreadsheet runs as a formula.")
                 % {"value": text[:40], "char": text[0]}
@@ -92,9 +98,19 @@ class MoneyWidget(widgets.DecimalWidget):
         self.default = default
 
     def clean(self, value, row=None, **kwargs):
-        if isinstance(value, bool):
+        if type(value) is str:
+            text = value.strip()
+            if " " in text:
+                text = text.replace(" ", "")
+            if "," in text:
+                # 1.234,56 (Brazilian) or 1,234.56 (English): the last mark is the decimal one.
+                if "." in text and text.rfind(",") < text.rfind("."):
+                    text = text.replace(",", "")
+                else:
+                    text = text.replace(".", "").replace(",", ".")
+        elif isinstance(value, bool):
             raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
-        if isinstance(value, float) and value.is_integer():
+        elif isinstance(value, float) and value.is_integer():
             text = str(int(value))
         elif isinstance(value, int | float):
             text = repr(value)
@@ -118,10 +134,10 @@ class MoneyWidget(widgets.DecimalWidget):
             raise ValueError(_("“%(value)s” is not a number.") % {"value": text[:40]})
         if number < 0:
             raise ValueError(_("Cannot be negative (%(value)s).") % {"value": text})
-        rounded = number.quantize(Decimal("0.01"))
+        rounded = number.quantize(_CENT)
         if rounded != number:
             raise ValueError(_("At most 2 decimal places (%(value)s).") % {"value": text})
-        if rounded >= Decimal("10000000000"):
+        if rounded >= _TOO_LARGE:
             raise ValueError(_("Too large (%(value)s).") % {"value": text})
         return rounded
 
@@ -283,6 +299,8 @@ class ProductModelWidget(NameForeignKeyWidget):
     def __init__(self, *, brand_column: str = "brand", required: bool = True):
         super().__init__(ProductModel, field="name", required=required)
         self.brand_column = brand_column
+        # The other cells of the row that key() reads.
+        self.row_columns = (brand_column,)
 
     def key(self, value, row=None):
         name = as_text(value)

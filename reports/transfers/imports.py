@@ -161,15 +161,31 @@ class _Checker:
         value_columns = [column for column in self.columns if column.kind == "value"]
         fk_columns = [column for column in self.columns if column.kind == "fk"]
         readonly_columns = [column for column in self.columns if column.kind == "readonly"]
-        needs_row = any(isinstance(column.widget, ProductModelWidget) for column in fk_columns)
-        names = [column.name for column in self.columns]
-        indexes = [column.index for column in self.columns]
+        # Only the cells a widget reads from the rest of the row (the brand of
+        # a product model) go into the per-row dict.
+        index_of = {column.name: column.index for column in self.columns}
+        row_cells = [
+            (name, index_of[name])
+            for column in fk_columns
+            for name in getattr(column.widget, "row_columns", ())
+            if name in index_of
+        ]
         seen: dict = {}
         slots = len(self.writable)
         errors = self.result.errors
+        add_error = errors.append
+        records = self.records.append
         total = self.table.row_count
         count = 0
+        invalid = 0
         max_rows = settings.IMPORT_MAX_ROWS
+        # Plain tuples, looked up once: this loop runs once per row.
+        values_plan = [(c.widget.clean, c.index, c.slot, c.name) for c in value_columns]
+        fk_plan = [(c.widget.key, c.index, c.slot, c.name, c.keys.add) for c in fk_columns]
+        readonly_plan = [(c.widget.clean, c.index, c.name) for c in readonly_columns]
+        key_slots = self.key_slots
+        single_key = key_slots[0] if len(key_slots) == 1 else None
+        progress = self.progress
         for number, cells in self.table.rows:
             count += 1
             if count > max_rows:
@@ -179,36 +195,40 @@ class _Checker:
                 )
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
-            row = dict(zip(names, (cells[i] for i in indexes), strict=True)) if needs_row else None
+            row = {name: cells[index] for name, index in row_cells} if row_cells else None
             values = [None] * slots
             bad = False
-            for column in value_columns:
+            for clean, index, slot, name in values_plan:
                 try:
-                    values[column.slot] = column.widget.clean(cells[column.index])
+                    values[slot] = clean(cells[index])
                 except ValueError as exc:
-                    errors.append(RowError(number, column.name, str(exc)))
+                    add_error(RowError(number, name, str(exc)))
                     bad = True
-            for column in fk_columns:
+            for key_of, index, slot, name, remember in fk_plan:
                 try:
-                    key = column.widget.key(cells[column.index], row)
+                    key = key_of(cells[index], row)
                 except ValueError as exc:
-                    errors.append(RowError(number, column.name, str(exc)))
+                    add_error(RowError(number, name, str(exc)))
                     bad = True
                     continue
-                values[column.slot] = key
+                values[slot] = key
                 if key is not None:
-                    column.keys.add(key)
-            for column in readonly_columns:
+                    remember(key)
+            for clean, index, name in readonly_plan:
                 try:
-                    column.widget.clean(cells[column.index])
+                    clean(cells[index])
                 except ValueError as exc:
-                    errors.append(RowError(number, column.name, str(exc)))
+                    add_error(RowError(number, name, str(exc)))
                     bad = True
-            if not bad and self.key_slots:
-                key = tuple(values[slot] for slot in self.key_slots)
+            if not bad and key_slots:
+                key = (
+                    (values[single_key],)
+                    if single_key is not None
+                    else tuple(values[slot] for slot in key_slots)
+                )
                 first = seen.get(key)
                 if first is not None:
-                    errors.append(
+                    add_error(
                         RowError(
                             number,
                             self.key_names[-1],
@@ -220,11 +240,12 @@ class _Checker:
                 else:
                     seen[key] = number
             if bad:
-                self.result.invalid += 1
+                invalid += 1
             else:
-                self.records.append((number, values))
-            if self.progress and count % PROGRESS_EVERY == 0:
-                self.progress(count, total)
+                records((number, values))
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(count, total)
+        self.result.invalid += invalid
         self.result.total = count
         if count == 0:
             raise ImportFileError(_("The file has a header but no data rows."))

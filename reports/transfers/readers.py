@@ -104,7 +104,8 @@ def _read_csv(path: Path, max_rows: int) -> Table:
     def rows():
         try:
             for cells in reader:
-                if not _is_blank(cells):
+                # Fast path: a first cell with text means the row is not blank.
+                if (cells and cells[0].strip()) or not _is_blank(cells):
                     yield reader.line_num, cells
         except csv.Error as error:
             raise ImportFileError(
