@@ -36,6 +36,7 @@ def test_inflow_create_goes_through_the_ledger(operator_api, stocked_product, su
     product.refresh_from_db()
     assert product.quantity == 7
     assert Inflow.objects.get(pk=body["id"]).created_by.username == "operator-user"
+    assert body == operator_api.get(f"{API}inflows/{body['id']}/").json()
     call_command("check_ledger")
 
 
@@ -46,6 +47,12 @@ def test_outflow_create_and_oversell_is_409_naming_product_asked_and_available(
     sold = operator_api.post(f"{API}outflows/", {"product": product.pk, "quantity": 2})
     assert sold.status_code == 201
     assert sold.json()["unit_price"] == "15.00"
+    assert sold.json() == operator_api.get(f"{API}outflows/{sold.json()['id']}/").json()
+    priced = operator_api.post(
+        f"{API}outflows/", {"product": product.pk, "quantity": 1, "unit_price": "3.5"}
+    )
+    assert priced.json()["unit_price"] == "3.50"
+    assert priced.json() == operator_api.get(f"{API}outflows/{priced.json()['id']}/").json()
 
     refused = operator_api.post(f"{API}outflows/", {"product": product.pk, "quantity": 5})
     assert refused.status_code == 409
@@ -56,11 +63,11 @@ def test_outflow_create_and_oversell_is_409_naming_product_asked_and_available(
         "serial_number": product.serial_number,
         "title": product.title,
     }
-    assert (body["requested"], body["available"]) == (5, 1)
+    assert (body["requested"], body["available"]) == (5, 0)
     assert product.serial_number in body["detail"]
     product.refresh_from_db()
-    assert product.quantity == 1
-    assert Outflow.objects.filter(product=product).count() == 1
+    assert product.quantity == 0
+    assert Outflow.objects.filter(product=product).count() == 2
 
 
 def test_movement_input_errors_are_400_on_the_field(operator_api, stocked_product):
