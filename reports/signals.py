@@ -42,7 +42,11 @@ def schedule_refresh() -> bool:
     try:
         # retry=False: a broker that is down fails fast instead of holding
         # the request that recorded the movement.
-        update_dashboard_metrics_cache.apply_async(countdown=countdown, retry=False)
+        options = {"countdown": countdown, "retry": False}
+        queue = getattr(settings, "METRICS_REFRESH_QUEUE", None)
+        if queue:  # optional: a queue of its own (default: Celery's default queue)
+            options["queue"] = queue
+        update_dashboard_metrics_cache.apply_async(**options)
     except Exception:
         logger.warning("Dashboard refresh not scheduled: the broker is unavailable", exc_info=True)
         clear_pending_refresh()

@@ -136,7 +136,7 @@ def test_debounce_works_on_the_embedded_file_cache(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
-    settings, monkeypatch, stocked_product, admin_client
+    settings, stocked_product, admin_client
 ):
     """The real path: commit -> signal -> broker -> Celery worker -> cache -> page."""
     from celery.contrib.testing.worker import start_worker
@@ -144,9 +144,9 @@ def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
     from project.celery import app
 
     settings.METRICS_REFRESH_DEBOUNCE = 1
-    # A queue of its own, so that no other process's worker takes the task.
+    # A queue of its own, so that no other worker takes the task.
     queue = f"test-dashboard-{uuid.uuid4().hex}"
-    monkeypatch.setattr(update_dashboard_metrics_cache, "queue", queue, raising=False)
+    settings.METRICS_REFRESH_QUEUE = queue
     product = stocked_product(quantity=10)  # sell price 15.00
     metrics.refresh_all_metrics()
     cache.delete(signals.PENDING_KEY)
