@@ -132,7 +132,8 @@ class ModelFilter(filters.FilterSet):
 
 
 # --- views -------------------------------------------------------------------
-DELETE_CONFLICT = {"DELETE": {409: ErrorSerializer}}
+# 409: a delete of a referenced object; on writes, a uniqueness race.
+DELETE_CONFLICT = {method: {409: ErrorSerializer} for method in ("POST", "PUT", "PATCH", "DELETE")}
 
 
 class CatalogViewSet(ModelViewSet):

@@ -222,7 +222,7 @@ class InflowViewSet(MovementViewSet):
     create_serializer_class = InflowCreateSerializer
     filterset_class = InflowFilter
     list_fields = InflowSerializer.Meta.fields
-    error_responses = {"POST": _MOVEMENT_ERRORS}
+    error_responses = {"POST": {**_MOVEMENT_ERRORS, 409: ErrorSerializer}}
 
     def record(self, **data):
         return _unknown_product_is_a_field_error(services.inflow_create, **data)

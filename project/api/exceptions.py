@@ -7,7 +7,7 @@ the conflict when there are some (an oversell names ``product``,
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -78,6 +78,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, LedgerError):
         exc = ledger_error_to_api(exc)
+    elif isinstance(exc, DataError):
+        # A number the column cannot hold, e.g. stock beyond 2,147,483,647
+        # after an inflow: refused, nothing written (the transaction rolled back).
+        exc = Conflict(_("A value is out of the range that can be stored."), code="out_of_range")
     elif isinstance(exc, IntegrityError):
         # A unique or check constraint the serializer could not see coming
         # (usually a race between two writers): the client may retry.
