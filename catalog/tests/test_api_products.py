@@ -233,3 +233,16 @@ def test_catalog_list_queries_do_not_grow_with_rows(role_user, url):
     assert one == many
     if "supplier" not in url:
         assert (rows, more_rows) == (1, 500)
+
+
+def test_an_unexpected_error_is_a_json_500_and_is_logged(admin_api, monkeypatch, caplog):
+    from catalog.api import ProductViewSet
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ProductViewSet, "list", broken)
+    response = admin_api.get(PRODUCTS)
+    assert response.status_code == 500
+    assert response.json() == {"code": "server_error", "detail": "Server error."}
+    assert "Unhandled API error" in caplog.text

@@ -6,14 +6,19 @@ the conflict when there are some (an oversell names ``product``,
 ``requested`` and ``available``).
 """
 
+import logging
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError, IntegrityError
 from django.http import Http404
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
@@ -89,7 +94,16 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        if settings.DEBUG:
+            return None  # Django's debug page, with the traceback
+        # A bug: logged with its traceback (and sent to Sentry when set),
+        # answered with the same JSON shape as every other error.
+        logger.error("Unhandled API error", exc_info=exc)
+        set_rollback()
+        return Response(
+            {"code": "server_error", "detail": _("Server error.")},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     response.data = error_body(exc, response.data)
     return response
 
