@@ -209,3 +209,20 @@ def test_movement_list_queries_do_not_grow_with_rows(role_user, stocked_product,
     many, more = _queries(client, url)
     assert one == many
     assert (rows, more) == (1, 500)
+
+
+def test_old_idempotency_keys_are_purged(operator_api, stocked_product):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from project.api.idempotency import idempotency_keys_purge
+
+    product = stocked_product(quantity=5)
+    for key in ("old", "new"):
+        operator_api.post(
+            f"{API}outflows/", {"product": product.pk, "quantity": 1}, HTTP_IDEMPOTENCY_KEY=key
+        )
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=2))
+    assert idempotency_keys_purge() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

@@ -11,9 +11,11 @@ stored, so a refused request (400, 409) may be retried with the same key.
 import hashlib
 import json
 import re
+from datetime import timedelta
 
 import orjson
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -68,3 +70,14 @@ def idempotent(request, create) -> Response:
         record.response_body = orjson.loads(ORJSONRenderer().render(response.data))
         record.save(update_fields=["response_status", "response_body"])
         return response
+
+
+def idempotency_keys_purge(*, older_than=timedelta(days=1)) -> int:
+    """Delete keys older than ``older_than``; a retry comes within minutes, not days.
+
+    Meant for a daily scheduled task; returns how many keys went.
+    """
+    from movements.models import IdempotencyKey
+
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

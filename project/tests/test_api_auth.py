@@ -226,3 +226,21 @@ def test_schema_validates_without_warnings(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+
+
+def test_production_refuses_a_short_jwt_signing_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JWT_SIGNING_KEY": "too-short", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY must be at least 32 bytes" in result.stderr
