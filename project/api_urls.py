@@ -1,13 +1,13 @@
 """/api/v1/: the JWT API for external systems (guide: docs/api.md)."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from catalog import api as catalog_api
 from movements import api as movements_api
 from project.api import auth
-from project.api.views import not_found
+from project.api.views import SchemaView, not_found
 from reports.api import MetricsView
 
 router = SimpleRouter()
@@ -30,7 +30,7 @@ urlpatterns = [
         name="api-product-movements",
     ),
     path("metrics/", MetricsView.as_view(), name="api-metrics"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404, like the rest of the API.

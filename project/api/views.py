@@ -5,12 +5,14 @@ from datetime import UTC, datetime
 from django.db import connection
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from psycopg.adapt import Loader
 from rest_framework import viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -148,3 +150,23 @@ class ReadCreateViewSet(
 @permission_classes([AllowAny])
 def not_found(request, *args, **kwargs):
     raise NotFound()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, generated once per process: it changes only with the code.
+
+    It is public (integrators read it before they have a token), and
+    generating it takes a noticeable fraction of a second.
+    """
+
+    _schema = None
+
+    def _get_schema_response(self, request):
+        if request.GET.get("lang"):
+            return super()._get_schema_response(request)
+        if SchemaView._schema is None:
+            SchemaView._schema = super()._get_schema_response(request).data
+        return Response(
+            data=SchemaView._schema,
+            headers={"Content-Disposition": 'inline; filename="schema.yaml"'},
+        )
