@@ -75,8 +75,7 @@ class _CompiledRows:
 
     def __getitem__(self, window: slice) -> list[dict]:
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.cursor.adapters.register_loader("timestamptz", _UTCTimestampLoader)
+            cursor.cursor.adapters.register_loader("timestamptz", _UTCTimestampLoader)
             cursor.execute(self.sql, [*self.params, window.stop - window.start, window.start])
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -93,7 +92,8 @@ class FastListMixin:
 
     The most frequent request, a page with no filter, search or ordering,
     reuses SQL compiled once per process: building the query with the ORM
-    costs more than running it.
+    costs more than running it. PostgreSQL only: the raw rows skip Django's
+    converters, which SQLite needs (decimals, booleans, datetimes).
     """
 
     list_fields: tuple[str, ...] = ()
@@ -112,7 +112,8 @@ class FastListMixin:
         return compiled
 
     def list(self, request, *args, **kwargs):
-        if self.PLAIN_PARAMS.issuperset(request.query_params):
+        plain = self.PLAIN_PARAMS.issuperset(request.query_params)
+        if plain and connection.vendor == "postgresql":
             rows = self._plain_rows()
         else:
             rows = self.list_rows(self.filter_queryset(self.get_queryset()))
