@@ -2,7 +2,7 @@
 
 The rows come from ``values_list(...).iterator()`` (a server-side cursor), so
 memory stays flat whatever the row count; CSV goes through ``csv.writer``,
-XLSX through xlsxwriter in ``constant_memory`` mode, JSON is written one
+XLSX through a streaming SpreadsheetML writer (``reports.transfers.xlsx``), JSON is written one
 object at a time.
 
 Spreadsheet formula injection: a text cell starting with ``= + - @``, a tab
@@ -13,15 +13,17 @@ never escaped. JSON keeps the exact text: no spreadsheet opens it.
 
 import csv
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
+from django.db import connection
+from django.db.models import F
 from django.utils.translation import gettext as _
 from import_export import widgets
 
 from catalog.resources import FORMULA_PREFIXES, FlagWidget, MoneyWidget, WholeNumberWidget
+from reports.transfers.xlsx import StreamingSheet
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 10_000
@@ -57,10 +59,6 @@ def _rows(queryset, paths) -> Iterable[tuple]:
     return queryset.values_list(*paths).iterator(chunk_size=CHUNK)
 
 
-def _iso(value) -> str:
-    return value.isoformat() if isinstance(value, date | datetime) else str(value)
-
-
 def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
     text = [i for i, (_h, _p, kind) in enumerate(columns) if kind == "text"]
     dates = [i for i, (_h, _p, kind) in enumerate(columns) if kind == "datetime"]
@@ -87,46 +85,17 @@ def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
 
 
 def write_xlsx(path: Path, columns, rows: Iterable[tuple], tick) -> int:
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    sheet = workbook.add_worksheet(_("Export")[:31])
-    bold = workbook.add_format({"bold": True})
-    for col, (header, _p, _k) in enumerate(columns):
-        sheet.write_string(0, col, header, bold)
-    write_string = sheet.write_string
-    write_number = sheet.write_number
-    write_boolean = sheet.write_boolean
-    kinds = [kind for _h, _p, kind in columns]
-    plan = list(enumerate(kinds))
-    count = 0
-    for row_index, row in enumerate(rows, start=1):
-        for col, kind in plan:
-            value = row[col]
-            if value is None:
-                continue
-            if kind == "number":
-                write_number(row_index, col, value)
-            elif kind == "text":
-                if value:
-                    write_string(row_index, col, "'" + value if value[0] in _FORMULA else value)
-            elif kind == "bool":
-                write_boolean(row_index, col, value)
-            else:
-                write_string(row_index, col, _iso(value))
-        count += 1
-        if count % PROGRESS_EVERY == 0:
-            tick(count)
-    workbook.close()
-    return count
+    # A streaming writer of our own: xlsxwriter's per-cell cost caps the
+    # product export near 10,000 rows/s here (see reports.transfers.xlsx).
+    with StreamingSheet(path, _("Export")) as sheet:
+        sheet.header([header for header, _p, _k in columns])
+        return sheet.rows(
+            rows,
+            [kind for _h, _p, kind in columns],
+            transform=escape_formula,
+            tick=tick,
+            every=PROGRESS_EVERY,
+        )
 
 
 def _json_default(value):
@@ -153,6 +122,48 @@ def write_json(path: Path, columns, rows: Iterable[tuple], tick) -> int:
 
 WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json}
 
+_SQL_FORMULA = "left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')"
+
+
+def copy_csv(path: Path, columns, queryset, tick, total: int) -> int:
+    """CSV written by PostgreSQL (COPY TO), the same cells as ``write_csv``.
+
+    Formula escaping, booleans and ISO dates are done in the SELECT, so
+    Python only moves bytes: several times faster than csv.writer on a wide
+    row. The rows keep the queryset's order (a plain projection of an
+    ordered subquery).
+    """
+    aliases = {f"c{i}": F(column_path) for i, (_h, column_path, _k) in enumerate(columns)}
+    inner, params = queryset.values(**aliases).query.sql_with_params()
+    select = []
+    for i, (_header, _path, kind) in enumerate(columns):
+        c = f"t.c{i}"
+        if kind == "text":
+            select.append(f"CASE WHEN {_SQL_FORMULA.format(c=c)} THEN '''' || {c} ELSE {c} END")
+        elif kind == "bool":
+            select.append(f"CASE WHEN {c} THEN 'True' WHEN NOT {c} THEN 'False' END")
+        elif kind == "datetime":
+            select.append(f"to_json({c}) #>> '{{}}'")
+        else:
+            select.append(c)
+    sql = f"COPY (SELECT {', '.join(select)} FROM ({inner}) t) TO STDOUT WITH (FORMAT csv)"
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerow([header for header, _p, _k in columns])
+    lines = 0
+    step = PROGRESS_EVERY
+    with connection.cursor() as cursor:
+        with open(path, "ab") as handle, cursor.cursor.copy(sql, params) as copy:
+            for block in copy:
+                handle.write(block)
+                if total:
+                    before = lines
+                    lines += bytes(block).count(b"\n")
+                    if lines // step > before // step:
+                        tick(min(lines, total))
+        # The COPY's command tag: the exact number of rows written.
+        count = cursor.cursor.rowcount
+    return count
+
 
 def export_queryset(
     resource, queryset, file_format: str, path: Path, *, progress: Progress | None = None
@@ -165,5 +176,7 @@ def export_queryset(
         if progress:
             progress(count, total)
 
+    if file_format == "csv" and connection.vendor == "postgresql":
+        return copy_csv(path, columns, queryset, tick, total)
     rows = _rows(queryset, [column_path for _h, column_path, _k in columns])
     return WRITERS[file_format](path, columns, rows, tick)
