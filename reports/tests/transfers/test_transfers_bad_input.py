@@ -219,3 +219,20 @@ def test_xlsx_and_json_imports_are_checked_the_same_way(admin_client):
     assert (notification.updated_rows, notification.invalid_rows) == (1, 0)
     notification, text = check(admin_client, b'{"not": "a list"}', name="f.json", fmt="json")
     assert_file_error(notification, text, "A JSON import is a list of objects")
+
+
+@pytest.mark.parametrize(
+    "model", ["catalog_product", "catalog_brand", "movements_inflow", "movements_outflow"]
+)
+def test_import_and_export_pages_render(admin_client, model):
+    for page in ("import", "export"):
+        response = admin_client.get(reverse(f"admin:{model}_{page}"))
+        assert response.status_code == 200
+    assert b"serial_number" in admin_client.get(reverse("admin:catalog_product_import")).content
+
+
+def test_operator_imports_movements_but_not_the_catalog(client, role_user):
+    client.force_login(role_user("Operator"))
+    assert client.get(reverse("admin:movements_inflow_import")).status_code == 200
+    assert client.get(reverse("admin:catalog_product_import")).status_code == 403
+    assert client.get(reverse("admin:catalog_product_export")).status_code == 200
