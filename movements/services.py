@@ -63,11 +63,15 @@ def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
     return {product.pk: product for product in products}
 
 
+# Product.quantity is a 32-bit integer column.
+MAX_STOCK = 2_147_483_647
+
+
 def _lock_product(product: Product | int) -> Product:
     product_id = product if isinstance(product, int) else product.pk
     locked = lock_products([product_id]).get(product_id)
     if locked is None:
-        raise InvalidMovement(_("The product does not exist."))
+        raise InvalidMovement(_("The product does not exist."), field="product")
     return locked
 
 
@@ -102,6 +106,12 @@ def inflow_create(
     if reason == Inflow.Reason.PURCHASE and supplier is None:
         raise InvalidMovement(_("A purchase needs a supplier."), field="supplier")
     locked = _lock_product(product)
+    if quantity > MAX_STOCK - locked.quantity:
+        raise InvalidMovement(
+            _("%(product)s cannot hold more than %(max)s units in stock.")
+            % {"product": locked, "max": MAX_STOCK},
+            field="quantity",
+        )
     inflow = Inflow.objects.create(
         product=locked,
         quantity=quantity,

@@ -119,8 +119,18 @@ def test_a_reversal_is_not_itself_reversed(stocked_product):
 
 
 def test_unknown_product_is_a_clear_error():
-    with pytest.raises(services.InvalidMovement):
+    with pytest.raises(services.InvalidMovement) as refused:
         services.outflow_create(product=987654, quantity=1)
+    assert refused.value.field == "product"
+
+
+def test_an_inflow_that_would_overflow_the_stock_column_is_refused(stocked_product, supplier):
+    product = stocked_product(quantity=10)
+    with pytest.raises(services.InvalidMovement) as refused:
+        services.inflow_create(product=product, quantity=services.MAX_STOCK - 5, supplier=supplier)
+    assert refused.value.field == "quantity"
+    product.refresh_from_db()
+    assert product.quantity == 10
 
 
 def test_product_ledger_lists_both_kinds_newest_first(stocked_product, supplier):

@@ -47,7 +47,7 @@ def test_a_malformed_boolean_is_a_clear_error(tmp_path):
 
 def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
     """No DATABASE_URL, no REDIS_URL: SQLite, file cache, filesystem broker, real worker."""
-    env = _env(DEBUG="1", VAR_DIR=str(tmp_path))
+    env = _env(DEBUG="1", VAR_DIR=str(tmp_path), ALLOWED_HOSTS="localhost,testserver")
     for args in (
         ("migrate", "--noinput", "-v0"),
         ("seed_demo", "--products", "15", "--movements", "120"),
