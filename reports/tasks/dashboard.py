@@ -35,7 +35,13 @@ def update_dashboard_metrics_cache() -> dict:
 
 @shared_task(name="reports.flush_expired_tokens")
 def flush_expired_tokens() -> dict:
-    """Delete expired outstanding JWT refresh tokens (and their blacklist rows)."""
+    """The API's daily housekeeping.
+
+    Deletes expired outstanding JWT refresh tokens (and their blacklist rows)
+    and idempotency keys too old for any client to retry with.
+    """
+    from project.api.idempotency import idempotency_keys_purge
+
     expired = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).count()
     call_command("flushexpiredtokens")
-    return {"flushed": expired}
+    return {"flushed": expired, "idempotency_keys_purged": idempotency_keys_purge()}
