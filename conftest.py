@@ -1,8 +1,19 @@
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 
 from catalog.tests.factories import ProductFactory, SupplierFactory
 from movements import services
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_root_exists():
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing; tests serve
+    # static files through the finders and never run collectstatic.
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
