@@ -1,7 +1,9 @@
 """metrics/: the dashboard's cached metrics, for external systems."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,14 +16,15 @@ class MetricsView(APIView):
 
     Read from the cache the dashboard fills (computed once on a miss), so a
     call costs no aggregate query when the cache is warm. Needs the view
-    permission on products and on outflows (the metrics are stock and sales).
+    permission on products and on outflows (the metrics are stock and sales),
+    and a role that sees money figures, as on the dashboard (not Operators).
     """
 
     extra_permissions = {
         "GET": ["catalog.view_product", "movements.view_outflow"],
         "HEAD": ["catalog.view_product", "movements.view_outflow"],
     }
-    error_responses = {"GET": {503: ErrorSerializer}}
+    error_responses = {"GET": {403: ErrorSerializer, 503: ErrorSerializer}}
 
     @extend_schema(
         tags=["metrics"],
@@ -38,6 +41,10 @@ class MetricsView(APIView):
         ],
     )
     def get(self, request):
+        from reports.dashboard import sees_money_figures
+
+        if not sees_money_figures(request.user):
+            raise PermissionDenied(_("Your role does not see sales and stock values."))
         try:
             # Imported here: the metrics module belongs to the dashboard and
             # may not exist in every deployment.

@@ -44,11 +44,21 @@ PRIMARY_LIGHT = "var(--color-primary-300)"
 MUTED = "var(--color-base-400)"
 
 
+def sees_money_figures(user) -> bool:
+    """Values, revenue and profit: for the roles that read reports, not Operators.
+
+    The one rule for the dashboard page and the API's metrics endpoint.
+    """
+    return user.is_active and (
+        user.is_superuser or user.groups.filter(name__in=MONEY_ROLES).exists()
+    )
+
+
 def dashboard_access(user) -> str | None:
     """``"full"``, ``"stock"`` (no money figures) or None (no dashboard)."""
     if not (user.is_active and user.is_staff):
         return None
-    if user.is_superuser or user.groups.filter(name__in=MONEY_ROLES).exists():
+    if sees_money_figures(user):
         return FULL
     if user.has_perm("catalog.view_product"):
         return STOCK
