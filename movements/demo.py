@@ -128,7 +128,10 @@ class _Ledger:
         for position, offset in enumerate(offsets):
             when = self._when(offset)
             roll = rng.random()
-            if position and stock and roll < 0.72:
+            # Like a shop: buy when stock runs low (and now and then anyway),
+            # sell otherwise, and take a sale back once in a while.
+            restock = not position or not stock or (stock <= 8 and roll < 0.5) or roll > 0.97
+            if not restock and not (returnable and roll < 0.03):
                 quantity = min(stock, rng.randint(1, 6))
                 # Occasional discount: the snapshot, not today's price, is the revenue.
                 unit_price = price if rng.random() < 0.85 else price * rng.randint(85, 99) // 100
@@ -150,7 +153,7 @@ class _Ledger:
                 )
                 returnable.append((outflow_id, quantity, unit_price))
                 stock -= quantity
-            elif position and returnable and roll < 0.74:
+            elif not restock:
                 outflow_id, quantity, _ = returnable.pop(rng.randrange(len(returnable)))
                 self.inflows.append(
                     (
