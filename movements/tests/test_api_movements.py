@@ -161,22 +161,33 @@ def test_idempotency_keys_are_per_user_and_validated(role_user, stocked_product)
     assert "Idempotency-Key" in bad.json()["errors"]
 
 
-def test_metrics_returns_the_dashboard_metrics(operator_api, monkeypatch):
+@pytest.fixture
+def analyst_api(role_user):
+    return client_for(role_user("Analyst"))
+
+
+def test_metrics_returns_the_dashboard_metrics(analyst_api, monkeypatch):
     import reports.metrics
 
     monkeypatch.setattr(
         reports.metrics, "get_all_metrics", lambda: {"product": {"x": 1}}, raising=False
     )
-    response = operator_api.get(f"{API}metrics/")
+    response = analyst_api.get(f"{API}metrics/")
     assert response.status_code == 200
     assert response.json() == {"product": {"x": 1}}
 
 
-def test_metrics_is_a_json_503_while_the_metrics_module_is_missing(operator_api, monkeypatch):
+def test_metrics_is_a_json_503_while_the_metrics_module_is_missing(analyst_api, monkeypatch):
     monkeypatch.setitem(sys.modules, "reports.metrics", None)  # import now fails
-    response = operator_api.get(f"{API}metrics/")
+    response = analyst_api.get(f"{API}metrics/")
     assert response.status_code == 503
     assert response.json()["code"] == "metrics_unavailable"
+
+
+def test_metrics_are_not_for_operators(operator_api):
+    response = operator_api.get(f"{API}metrics/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
 # --- query counts: the same for 1 row and for 500 ------------------------------
