@@ -7,6 +7,7 @@ is written.
 """
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from movements import services
@@ -35,7 +36,7 @@ class MovementAddForm(forms.ModelForm):
 
 class InflowAddForm(MovementAddForm):
     unit_cost = forms.DecimalField(
-        label=_("unit cost"),
+        label=capfirst(_("unit cost")),
         required=False,
         min_value=0,
         max_digits=12,
@@ -61,7 +62,7 @@ class InflowAddForm(MovementAddForm):
 
 class OutflowAddForm(MovementAddForm):
     unit_price = forms.DecimalField(
-        label=_("unit price"),
+        label=capfirst(_("unit price")),
         required=False,
         min_value=0,
         max_digits=12,
