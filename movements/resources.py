@@ -22,41 +22,35 @@ from movements import services
 from movements.models import Inflow, Outflow
 
 
-def _common_fields():
-    return {
-        "id": fields.Field(
-            attribute="id", column_name="id", widget=widgets.IntegerWidget(), readonly=True
-        ),
-        "created_at": fields.Field(
-            attribute="created_at",
-            column_name="created_at",
-            widget=widgets.DateTimeWidget(),
-            readonly=True,
-        ),
-        "product": fields.Field(
-            attribute="product",
-            column_name="product",
-            widget=NameForeignKeyWidget(Product, "serial_number"),
-        ),
-        "quantity": fields.Field(
-            attribute="quantity",
-            column_name="quantity",
-            widget=WholeNumberWidget(minimum=1, required=True),
-        ),
-        "note": fields.Field(
-            attribute="note", column_name="note", widget=TextWidget(max_length=255)
-        ),
-        "created_by": fields.Field(
-            attribute="created_by",
-            column_name="created_by",
-            widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
-            readonly=True,
-        ),
-    }
-
-
 class MovementResource(TransferResource):
-    """Saving goes through the ledger service, never ``Model.save()``."""
+    """Columns both movements share; saving goes through the ledger service."""
+
+    id = fields.Field(
+        attribute="id", column_name="id", widget=widgets.IntegerWidget(), readonly=True
+    )
+    created_at = fields.Field(
+        attribute="created_at",
+        column_name="created_at",
+        widget=widgets.DateTimeWidget(),
+        readonly=True,
+    )
+    product = fields.Field(
+        attribute="product",
+        column_name="product",
+        widget=NameForeignKeyWidget(Product, "serial_number"),
+    )
+    quantity = fields.Field(
+        attribute="quantity",
+        column_name="quantity",
+        widget=WholeNumberWidget(minimum=1, required=True),
+    )
+    note = fields.Field(attribute="note", column_name="note", widget=TextWidget(max_length=255))
+    created_by = fields.Field(
+        attribute="created_by",
+        column_name="created_by",
+        widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
+        readonly=True,
+    )
 
     def save_instance(self, instance, is_create, row, **kwargs):
         # A dry run runs inside a transaction that import_data rolls back.
@@ -68,7 +62,6 @@ class MovementResource(TransferResource):
 
 
 class InflowResource(MovementResource):
-    locals().update(_common_fields())
     supplier = fields.Field(
         attribute="supplier",
         column_name="supplier",
@@ -111,7 +104,6 @@ class InflowResource(MovementResource):
 
 
 class OutflowResource(MovementResource):
-    locals().update(_common_fields())
     unit_price = fields.Field(
         attribute="unit_price", column_name="unit_price", widget=MoneyWidget(default=None)
     )
