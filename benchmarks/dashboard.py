@@ -20,21 +20,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-from catalog.models import Product
-from movements.demo import reset_demo_tables, seed_demo
+from benchmarks._demo_data import ensure_demo_data
 from reports import metrics, signals
 from reports.tasks.dashboard import update_dashboard_metrics_cache
 
-PASSWORD = "bench-demo-pass"  # noqa: S105 - demo users of a throwaway database
 CACHED_REQUESTS = 50
 UNCACHED_REQUESTS = 10
-
-
-def _ensure_data(products: int, movements: int) -> None:
-    if Product.objects.count() == products:
-        return
-    reset_demo_tables()
-    seed_demo(products=products, movements=movements, seed=42, password=PASSWORD)
 
 
 def _timed_get(client: Client, url: str) -> float:
@@ -47,7 +38,7 @@ def _timed_get(client: Client, url: str) -> float:
 
 
 def run(*, products: int = 100_000, movements: int = 1_000_000, **_) -> dict:
-    _ensure_data(products, movements)
+    ensure_demo_data(products=products, movements=movements)
     user, _ = get_user_model().objects.get_or_create(
         username="bench_dashboard", defaults={"is_staff": True, "is_superuser": True}
     )

@@ -105,6 +105,11 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Django turns psycopg's prepared statements off (None); with a number
+        # a cursor may ask for one (the API's list pages do). Django's own
+        # queries bind parameters client-side, which psycopg never prepares.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1000)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
