@@ -30,7 +30,14 @@ class ModelPermissions(DjangoModelPermissions):
     }
 
     def _model(self, view):
-        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
+        from rest_framework.generics import GenericAPIView  # it imports this module
+
+        queryset = getattr(view, "queryset", None)
+        # The class attribute when get_queryset is DRF's own: cloning a
+        # queryset per request only to read its model is wasted work.
+        if queryset is not None and type(view).get_queryset is GenericAPIView.get_queryset:
+            return queryset.model
+        if queryset is None and not hasattr(view, "get_queryset"):
             return None
         return self._queryset(view).model
 
