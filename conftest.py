@@ -58,3 +58,12 @@ def role_user(db, django_user_model):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_known_pending_refresh():
+    # A process remembers a dashboard refresh it knows is coming (see
+    # reports.signals); each test starts without that memory.
+    from reports import signals
+
+    signals.forget_pending_refresh()

@@ -119,8 +119,16 @@ def test_a_cache_that_is_down_never_fails_a_movement(
 
 
 def test_debounce_works_on_the_embedded_file_cache(
-    settings, tmp_path, stocked_product, supplier, apply_async, django_capture_on_commit_callbacks
+    settings,
+    tmp_path,
+    stocked_product,
+    supplier,
+    apply_async,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
+    # Every commit asks the file cache: no reliance on a known ETA.
+    monkeypatch.setattr(signals, "ETA_MARGIN_SECONDS", 3600)
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -164,3 +172,61 @@ def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
         elapsed = time.monotonic() - started
     assert sales_today() == "R$ 30.00"
     assert elapsed < 10
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """The cache as the signal receivers see it, its calls counted."""
+    spy = mock.Mock(wraps=cache)
+    monkeypatch.setattr(signals, "cache", spy)
+    return spy
+
+
+def _sell(product, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.outflow_create(product=product, quantity=1)
+
+
+def test_the_process_that_scheduled_a_refresh_skips_the_cache_until_just_before_it_runs(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls, monkeypatch
+):
+    product = stocked_product(quantity=100)
+    _sell(product, django_capture_on_commit_callbacks)
+    assert apply_async.call_count == 1
+    eta = cache.get(signals.PENDING_KEY)
+    calls = len(cache_calls.method_calls)
+    for _ in range(20):
+        _sell(product, django_capture_on_commit_callbacks)
+    assert len(cache_calls.method_calls) == calls  # no round trip at all
+    # Within the margin before the ETA the refresh may start at any moment:
+    # ask again (the flag is still set, so nothing new is scheduled).
+    monkeypatch.setattr(signals.time, "time", lambda: eta - signals.ETA_MARGIN_SECONDS + 0.01)
+    _sell(product, django_capture_on_commit_callbacks)
+    assert cache_calls.get.call_count == 2
+    assert apply_async.call_count == 1
+
+
+def test_a_refresh_another_process_scheduled_is_relied_on_until_just_before_it_runs(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls
+):
+    product = stocked_product(quantity=100)
+    cache.set(signals.PENDING_KEY, time.time() + 30, timeout=60)
+    for _ in range(10):
+        _sell(product, django_capture_on_commit_callbacks)
+    assert cache_calls.get.call_count == 1
+    assert apply_async.call_count == 0
+
+
+def test_an_overdue_refresh_is_checked_on_every_commit(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls
+):
+    """Past its ETA a refresh may start any moment: a commit cannot rely on it."""
+    product = stocked_product(quantity=100)
+    cache.set(signals.PENDING_KEY, time.time() - 5, timeout=60)
+    for _ in range(5):
+        _sell(product, django_capture_on_commit_callbacks)
+    assert cache_calls.get.call_count == 5
+    assert apply_async.call_count == 0
+    update_dashboard_metrics_cache()  # it ran: the flag is gone
+    _sell(product, django_capture_on_commit_callbacks)
+    assert apply_async.call_count == 1
