@@ -189,6 +189,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The admin is the whole UI: a login without ?next= lands on its index, not
+# on Django's default /accounts/profile/ (a 404 here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -245,7 +248,7 @@ REST_FRAMEWORK = {
         "project.api.permissions.ModelPermissions",
     ],
     "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["project.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "project.api.pagination.PagePagination",

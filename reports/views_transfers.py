@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +33,8 @@ def _visible(request, pk: int) -> TaskNotification:
 
 def _download_name(notification: TaskNotification, kind: str) -> str:
     base = notification.model.replace(".", "-") or "file"
-    stamp = notification.created_at.strftime("%Y%m%d-%H%M")
+    # The time the user sees in the notification list (TIME_ZONE), not UTC.
+    stamp = timezone.localtime(notification.created_at).strftime("%Y%m%d-%H%M")
     if kind == "errors":
         return f"{base}-import-errors-{stamp}.csv"
     return f"{base}-{stamp}.{notification.format}"

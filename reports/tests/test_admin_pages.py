@@ -92,3 +92,12 @@ def test_product_search_and_filters_work(admin_client):
     response = admin_client.get(url, {"stock": "out"})
     assert response.status_code == 200
     assert b"Galaxy Blue" in response.content
+
+
+def test_a_login_without_next_lands_on_the_dashboard(client, django_user_model):
+    django_user_model.objects.create_user(
+        username="clerk", password="clerk-pass-123456", is_staff=True
+    )
+    response = client.post("/admin/login/", {"username": "clerk", "password": "clerk-pass-123456"})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"

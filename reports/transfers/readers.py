@@ -160,6 +160,8 @@ def _read_json(path: Path, max_rows: int) -> Table:
         raise ImportFileError(
             _("The file is not valid JSON (%(error)s).") % {"error": str(error)[:120]}
         ) from None
+    except RecursionError:  # the decoder's answer to [[[[... thousands deep
+        raise ImportFileError(_("The file is not valid JSON (nested too deeply).")) from None
     if isinstance(items, dict) and isinstance(items.get("rows"), list):
         items = items["rows"]
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):

@@ -159,6 +159,12 @@ def test_binary_file_renamed_csv(admin_client):
     assert_file_error(notification, text, "This is an XLSX (or other zip) file, not CSV text.")
 
 
+def test_json_nested_too_deeply(admin_client):
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    notification, text = check(admin_client, deep, name="deep.json", fmt="json")
+    assert_file_error(notification, text, "The file is not valid JSON (nested too deeply).")
+
+
 def test_file_over_the_size_limit(admin_client, settings):
     settings.IMPORT_MAX_FILE_MB = 1
     content = (HEADER + GOOD * 30_000).encode()

@@ -1,0 +1,39 @@
+"""The API's JSON parser: DRF's, with the two refusals it lacks.
+
+DRF reads the whole body whatever its size, and Python's decoder raises
+``RecursionError`` (not ``ValueError``) on JSON nested tens of thousands of
+levels deep, which DRF lets through as a 500; ``token/`` is public, so anyone
+could fill the error log that way. Here a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 and one nested too deeply a 400,
+both with the API's usual error body.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, parsers
+from rest_framework.utils import json
+
+from project.api.exceptions import body_too_large
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        # Read one byte past the limit: a chunked body has no Content-Length.
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise body_too_large()
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = body.decode(encoding)
+            parse_constant = json.strict_constant if self.strict else None
+            return json.loads(text, parse_constant=parse_constant)
+        except ValueError as exc:  # UnicodeDecodeError is one too
+            raise exceptions.ParseError(
+                _("JSON parse error - %(error)s") % {"error": exc}
+            ) from None
+        except RecursionError:
+            raise exceptions.ParseError(
+                _("JSON parse error - the body is nested too deeply.")
+            ) from None
