@@ -1,7 +1,10 @@
 """The catalog over the API: brands, categories, suppliers, models, products."""
 
+from datetime import UTC
+
 from django import forms
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -98,19 +101,76 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, compared in UTC.
+
+    PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
+    every valid instant is a plain value. One outside the calendar matches
+    nothing.
+    """
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                return qs.none()
+        return super().filter(qs, value)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true or false (also 1 or 0); anything else is a 400, not silently no filter."""
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text == "":
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(_("Use true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # django-filter's BooleanWidget turns unknown words into "no value";
+        # a text input hands them to the field, which refuses them.
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
 class ProductFilter(filters.FilterSet):
     category = IdFilter(field_name="category_id", help_text="Category id.")
     brand = IdFilter(field_name="product_model__brand_id", help_text="Brand id.")
     product_model = IdFilter(field_name="product_model_id", help_text="Product model id.")
     supplier = IdFilter(method="filter_supplier", help_text="Received from this supplier (id).")
-    low_stock = filters.BooleanFilter(
+    low_stock = BooleanFilter(
         method="filter_low_stock", help_text="At or below the reorder level (true) or above."
     )
-    is_active = filters.BooleanFilter(help_text="Active products (true) or inactive (false).")
+    is_active = BooleanFilter(help_text="Active products (true) or inactive (false).")
+    updated_after = UTCDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Changed at or after (ISO 8601); a stock movement changes its product too.",
+    )
 
     class Meta:
         model = Product
-        fields = ("category", "brand", "product_model", "supplier", "low_stock", "is_active")
+        fields = (
+            "category",
+            "brand",
+            "product_model",
+            "supplier",
+            "low_stock",
+            "is_active",
+            "updated_after",
+        )
 
     def filter_supplier(self, queryset, name, value):
         # Through the reverse relation of the ledger, by name: the catalog

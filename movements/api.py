@@ -4,7 +4,7 @@ Views validate the shape of a request and call ``movements.services``, the
 same functions the admin calls; they never write stock themselves.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django_filters import rest_framework as filters
@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from catalog.api import IdFilter
+from catalog.api import IdFilter, UTCDateTimeFilter
 from catalog.models import Product, Supplier
 from movements import services
 from movements.models import Inflow, Outflow
@@ -140,23 +140,6 @@ def movement_data(movement, fields: tuple[str, ...]) -> dict:
 
 
 # --- views -------------------------------------------------------------------
-class UTCDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 datetime, compared in UTC.
-
-    PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
-    every valid instant is a plain value. One outside the calendar matches
-    nothing.
-    """
-
-    def filter(self, qs, value):
-        if value is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:
-                return qs.none()
-        return super().filter(qs, value)
-
-
 class MovementFilter(filters.FilterSet):
     product = IdFilter(field_name="product_id", help_text="Product id.")
     created_after = UTCDateTimeFilter(

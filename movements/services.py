@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, Supplier
@@ -75,6 +76,15 @@ def _lock_product(product: Product | int) -> Product:
     return locked
 
 
+def _move_stock(locked: Product, delta: int) -> None:
+    # updated_at moves too: a client syncing products by ``updated_at`` must
+    # see stock changes.
+    now = timezone.now()
+    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") + delta, updated_at=now)
+    locked.quantity += delta
+    locked.updated_at = now
+
+
 def _check_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidMovement(
@@ -122,8 +132,7 @@ def inflow_create(
         reverses=reverses,
         created_by=user,
     )
-    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") + quantity)
-    locked.quantity += quantity
+    _move_stock(locked, quantity)
     inflow.product = locked
     return inflow
 
@@ -161,8 +170,7 @@ def outflow_create(
         reverses=reverses,
         created_by=user,
     )
-    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") - quantity)
-    locked.quantity -= quantity
+    _move_stock(locked, -quantity)
     outflow.product = locked
     return outflow
 

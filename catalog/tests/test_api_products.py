@@ -144,6 +144,8 @@ def test_product_create_rejects_duplicate_serial_and_negative_price(admin_api):
     response = admin_api.post(PRODUCTS, body)
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"serial_number", "sell_price"}
+    # Capitalised, as the admin says it.
+    assert response.json()["errors"]["serial_number"][0].startswith("Product with this")
 
 
 def test_product_delete_is_refused_with_409_while_movements_reference_it(
@@ -246,3 +248,25 @@ def test_an_unexpected_error_is_a_json_500_and_is_logged(admin_api, monkeypatch,
     assert response.status_code == 500
     assert response.json() == {"code": "server_error", "detail": "Server error."}
     assert "Unhandled API error" in caplog.text
+
+
+def test_a_stock_movement_changes_updated_at_and_updated_after_finds_it(admin_api, stocked_product):
+    moved, still = stocked_product(quantity=5), stocked_product(quantity=5)
+    before = admin_api.get(f"{PRODUCTS}{moved.pk}/").json()["updated_at"]
+    services.outflow_create(product=moved.pk, quantity=1)
+    moved.refresh_from_db()
+    after = admin_api.get(f"{PRODUCTS}{moved.pk}/").json()["updated_at"]
+    assert after > before
+    since = moved.updated_at.isoformat()
+    assert _ids(admin_api.get(PRODUCTS, {"updated_after": since})) == [moved.pk]
+    assert still.pk in _ids(admin_api.get(PRODUCTS, {"updated_after": "2000-01-01T00:00:00Z"}))
+    bad = admin_api.get(PRODUCTS, {"updated_after": "yesterday"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("param", ["low_stock", "is_active"])
+def test_a_boolean_filter_refuses_what_is_not_true_or_false(admin_api, param):
+    response = admin_api.get(PRODUCTS, {param: "maybe"})
+    assert response.status_code == 400
+    assert param in response.json()["errors"]
+    assert admin_api.get(PRODUCTS, {param: "1"}).status_code == 200

@@ -39,6 +39,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
     ``USER_CACHE_SECONDS`` (see above).
     """
 
+    def get_raw_token(self, header):
+        # An authentication scheme is case-insensitive (RFC 9110 11.1):
+        # "bearer" and "BEARER" are "Bearer" too.
+        parts = header.split()
+        if len(parts) == 2 and parts[0].lower() == b"bearer":
+            return parts[1]
+        return super().get_raw_token(header)
+
     def get_validated_token(self, raw_token):
         # The same token string was verified (signature, type, expiry) a
         # moment ago: skip the HMAC and JSON work until it expires.

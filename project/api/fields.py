@@ -1,7 +1,9 @@
 from datetime import UTC
 
 from django.db import models
+from django.utils.text import capfirst
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -21,3 +23,13 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
     }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # DRF writes "product with this serial number already exists.";
+        # the admin (Django) capitalises it. Say it the same way in both.
+        for field in fields.values():
+            for validator in getattr(field, "validators", ()):
+                if isinstance(validator, UniqueValidator):
+                    validator.message = capfirst(validator.message)
+        return fields

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from project.api.testing import (
     API,
+    access_token,
     client_for,
     fast_password_hasher,  # noqa: F401
     fresh_api_user_cache,  # noqa: F401
@@ -220,6 +221,16 @@ def test_schema_and_swagger_ui_are_served(operator):
     docs = APIClient().get(f"{API}docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+    # Served from our static files (drf-spectacular-sidecar), never a CDN.
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content
+    assert b"cdn.jsdelivr" not in docs.content
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_case_insensitive(operator, scheme):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {access_token(operator)}")
+    assert client.get(f"{API}products/").status_code == 200
 
 
 def test_schema_validates_without_warnings(tmp_path):
