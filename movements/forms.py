@@ -9,6 +9,7 @@ is written.
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
 from movements import services
 from movements.models import Inflow, Outflow
@@ -41,6 +42,8 @@ class InflowAddForm(MovementAddForm):
         min_value=0,
         max_digits=12,
         decimal_places=2,
+        # Declared on the form, so the admin's themed widget must be named here.
+        widget=UnfoldAdminDecimalFieldWidget,
         help_text=_("Leave empty to use the product's cost price."),
     )
 
@@ -67,6 +70,7 @@ class OutflowAddForm(MovementAddForm):
         min_value=0,
         max_digits=12,
         decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget,
         help_text=_("Leave empty to use the product's sell price."),
     )
 

@@ -71,6 +71,10 @@ class UnfoldPeriodicTaskForm(beat_admin.PeriodicTaskForm):
         super().__init__(*args, **kwargs)
         self.fields["task"].widget = UnfoldAdminTextInputWidget()
         self.fields["regtask"].widget = UnfoldTaskSelectWidget()
+        # django-celery-beat leaves "Task (registered)" blank on an existing
+        # schedule; show the task it runs.
+        if self.instance.pk:
+            self.initial.setdefault("regtask", self.instance.task)
 
 
 @admin.register(PeriodicTask)

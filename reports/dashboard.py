@@ -226,6 +226,14 @@ def _flows_chart(doc: dict) -> dict:
     )
 
 
+def _group_label(row: dict) -> str:
+    # The metrics are computed once for every language: the row that sums
+    # the smallest groups is named here, at display time.
+    if "groups" in row:
+        return _("Other (%(groups)s)") % {"groups": row["groups"]}
+    return row["name"]
+
+
 def _breakdown_chart(key, doc, title) -> dict:
     rows = doc["rows"]
     return _chart(
@@ -234,7 +242,7 @@ def _breakdown_chart(key, doc, title) -> dict:
         _("Stock value at cost and at sell price"),
         "bar",
         {
-            "labels": [row["name"] for row in rows],
+            "labels": [_group_label(row) for row in rows],
             "datasets": [
                 {
                     "label": _("At cost"),
@@ -261,7 +269,8 @@ def _top_products_chart(doc: dict) -> dict:
         _("Sales revenue over the last 30 days"),
         "bar",
         {
-            "labels": [row["title"][:32] for row in rows],
+            # Two products may share a title: the serial number tells them apart.
+            "labels": [f"{row['title'][:32]} ({row['serial_number']})" for row in rows],
             "datasets": [
                 {
                     "label": _("Revenue"),
@@ -351,9 +360,7 @@ def _sales_cards(sales: dict, full: bool) -> list[dict]:
             }
             cards.append(_card(title, money(period["revenue"]), footer, "shopping_cart"))
         else:
-            cards.append(
-                _card(title, integer(period["units"]), counts + " " + _("(units)"), "shopping_cart")
-            )
+            cards.append(_card(title, integer(period["units"]), counts, "shopping_cart"))
     return cards
 
 
@@ -396,7 +403,8 @@ def _low_stock_table(doc: dict, can_link: bool) -> dict:
 
 
 def _body_context(metrics: dict, full: bool, can_link: bool) -> dict:
-    low_stock_url = reverse("admin:catalog_product_changelist") + "?stock=low"
+    # The card counts active products only; the list it links to must too.
+    low_stock_url = reverse("admin:catalog_product_changelist") + "?stock=low&is_active__exact=1"
     charts = [_daily_sales_chart(metrics["daily_sales"], full), _flows_chart(metrics["flows"])]
     if full:
         charts += [

@@ -112,3 +112,12 @@ def test_flush_expired_tokens_deletes_only_expired_ones(admin_user):
         )
     assert flush_expired_tokens()["flushed"] == 1
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == ["live"]
+
+
+def test_a_schedule_page_shows_its_registered_task_selected(admin_client):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="reports.update_dashboard_metrics_cache")
+    response = admin_client.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    assert response.status_code == 200
+    assert b'<option value="reports.update_dashboard_metrics_cache" selected>' in response.content
