@@ -95,11 +95,11 @@ class TaskNotification(models.Model):
 
     @property
     def can_confirm(self) -> bool:
-        """A checked upload with no invalid row, not yet imported."""
+        """A checked upload with no invalid row and something to change, not yet imported."""
         return (
             self.task_type == self.TaskType.IMPORT_PREVIEW
             and self.status == self.Status.COMPLETED
             and self.invalid_rows == 0
-            and self.total_rows > 0
+            and self.new_rows + self.updated_rows > 0
             and not self.parameters.get("confirmed_by")
         )

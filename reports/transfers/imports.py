@@ -91,11 +91,6 @@ def build_columns(resource, headers: list) -> list[Column]:
             % {"columns": ", ".join(sorted(repeated))}
         )
     unknown = [name for name in names if name and name not in by_name]
-    if unknown:
-        raise ImportFileError(
-            _("Unknown column(s): %(unknown)s. The columns this import knows are: %(known)s.")
-            % {"unknown": ", ".join(unknown), "known": ", ".join(by_name)}
-        )
     required = set(_key_columns(resource))
     for name, resource_field in by_name.items():
         if resource_field.readonly:
@@ -105,10 +100,22 @@ def build_columns(resource, headers: list) -> list[Column]:
         if isinstance(resource_field.widget, ProductModelWidget):
             required.add(resource_field.widget.brand_column)
     missing = [name for name in by_name if name in required and name not in names]
+    # Both at once: a renamed column is unknown under its new name and
+    # missing under the old one, and the person fixes the file once.
+    problems = []
+    if unknown:
+        problems.append(_("Unknown column(s): %(unknown)s.") % {"unknown": ", ".join(unknown)})
     if missing:
-        raise ImportFileError(
+        problems.append(
             _("Missing required column(s): %(missing)s.") % {"missing": ", ".join(missing)}
         )
+    if unknown:
+        writable = [name for name, field in by_name.items() if not field.readonly]
+        problems.append(
+            _("The columns this import reads are: %(known)s.") % {"known": ", ".join(writable)}
+        )
+    if problems:
+        raise ImportFileError(" ".join(str(problem) for problem in problems))
     if not any(names):
         raise ImportFileError(_("The first row must be the header with the column names."))
 

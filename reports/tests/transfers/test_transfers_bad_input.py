@@ -90,6 +90,15 @@ def test_header_only(admin_client):
 def test_unknown_columns(admin_client):
     notification, text = check(admin_client, (HEADER.strip() + ",colour\n" + GOOD).encode())
     assert_file_error(notification, text, "Unknown column(s): colour.")
+    assert "The columns this import reads are: serial_number, title" in notification.error_message
+    assert "quantity" not in notification.error_message  # stock is never imported
+
+
+def test_a_renamed_column_is_reported_unknown_and_missing_at_once(admin_client):
+    renamed = HEADER.replace("title", "name") + GOOD
+    notification, text = check(admin_client, renamed.encode())
+    assert_file_error(notification, text, "Unknown column(s): name.")
+    assert "Missing required column(s): title." in notification.error_message
 
 
 def test_missing_required_column(admin_client):

@@ -78,6 +78,12 @@ def test_preview_shows_bad_rows_then_fixed_file_imports(admin_client, celery_wor
     # A preview imports once.
     admin_client.post(reverse("reports:import_confirm", args=[preview.pk]))
     assert TaskNotification.objects.filter(task_type="import").count() == 1
+    # The same file again changes nothing: no Confirm, a plain explanation.
+    again = wait_for(upload(admin_client, "admin:catalog_product_import", fixed.encode()).pk)
+    assert (again.new_rows, again.updated_rows, again.unchanged_rows) == (0, 0, 4)
+    page = admin_client.get(reverse("reports:import_preview", args=[again.pk])).content.decode()
+    assert "Confirm the import" not in page
+    assert "Every row matches what is stored: nothing to import." in page
 
 
 def test_import_failing_halfway_leaves_the_database_unchanged(
