@@ -270,3 +270,18 @@ def test_a_boolean_filter_refuses_what_is_not_true_or_false(admin_api, param):
     assert response.status_code == 400
     assert param in response.json()["errors"]
     assert admin_api.get(PRODUCTS, {param: "1"}).status_code == 200
+
+
+def test_an_unknown_ordering_field_is_a_400_naming_the_allowed_ones(admin_api):
+    response = admin_api.get(PRODUCTS, {"ordering": "-quantity,password"})
+    assert response.status_code == 400
+    message = response.json()["errors"]["ordering"][0]
+    assert "password" in message and "quantity" in message
+
+
+def test_a_page_past_the_last_is_a_404(admin_api):
+    ProductFactory()
+    assert admin_api.get(PRODUCTS, {"page": 1}).status_code == 200
+    response = admin_api.get(PRODUCTS, {"page": 2})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

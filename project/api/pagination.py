@@ -6,7 +6,8 @@ a next page. Clients follow ``next`` until it is null.
 """
 
 from django.conf import settings
-from rest_framework.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -54,6 +55,9 @@ class PagePagination(BasePagination):
         self.page = self._page(request)
         offset = (self.page - 1) * self.page_size
         rows = list(queryset[offset : offset + self.page_size + 1])
+        if not rows and self.page > 1:
+            # Past the last page: DRF's answer, and a clear end for a client.
+            raise NotFound(_("Invalid page."))
         self.has_next = len(rows) > self.page_size
         return rows[: self.page_size]
 

@@ -43,8 +43,9 @@ ERROR_DESCRIPTIONS = {
     "401": "No token, or a token that is not a valid access token (expired, tampered, "
     "blacklisted, a refresh token, an unknown or inactive user).",
     "403": "Authenticated, but the user's role does not give this permission.",
-    "404": "No such object, or one the user may not see.",
+    "404": "No such object, or one the user may not see; on a list, a page past the last.",
     "409": "Conflicts with the current state (stock, references, uniqueness).",
+    "413": "The request body is larger than the server accepts.",
     "422": "The Idempotency-Key was already used with another request body.",
     "429": "Too many attempts; wait for the number of seconds in Retry-After.",
     "503": "Not available yet.",
@@ -60,8 +61,10 @@ class AutoSchema(openapi.AutoSchema):
             codes["403"] = ErrorSerializer
         if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
             codes["400"] = ErrorSerializer
-        if "{" in self.path:
+        if "{" in self.path or self._is_list_view():
             codes["404"] = ErrorSerializer
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes["413"] = ErrorSerializer
         for code, serializer in (
             getattr(self.view, "error_responses", {}).get(self.method, {}).items()
         ):

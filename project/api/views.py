@@ -3,6 +3,7 @@
 import psycopg
 from django.db import connection, models
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
@@ -37,6 +38,23 @@ class StableOrderingFilter(OrderingFilter):
     Without a unique last key, rows with equal values may swap between two
     queries and a client paging through would miss or repeat some.
     """
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        # DRF drops unknown fields silently, so ?ordering=pasword would give
+        # an unsorted list that looks sorted; say so instead.
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        unknown = [term for term in fields if term and term not in valid]
+        if unknown:
+            allowed = [name for name, _label in self.get_valid_fields(queryset, view, {})]
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Unknown ordering field(s): %(unknown)s. Use: %(allowed)s.")
+                        % {"unknown": ", ".join(unknown), "allowed": ", ".join(allowed)}
+                    ]
+                }
+            )
+        return valid
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
