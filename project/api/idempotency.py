@@ -65,7 +65,8 @@ def idempotent(request, create) -> Response:
             response["Idempotent-Replayed"] = "true"
             return response
         response = create()
-        # Stored as rendered, so a replay is byte for byte the same JSON.
+        # Stored as rendered (money as strings, times in UTC), so a replay
+        # carries the same values; jsonb keeps the keys in its own order.
         record.response_status = response.status_code
         record.response_body = orjson.loads(ORJSONRenderer().render(response.data))
         record.save(update_fields=["response_status", "response_body"])
