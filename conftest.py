@@ -7,10 +7,10 @@ from catalog.tests.factories import ProductFactory, SupplierFactory
 from movements import services
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _static_root_exists():
+def pytest_sessionstart(session):
     # WhiteNoise warns at start-up when STATIC_ROOT is missing; tests serve
-    # static files through the finders and never run collectstatic.
+    # static files through the finders and never run collectstatic. Before
+    # collection: a test module builds a WSGI application when imported.
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
