@@ -10,20 +10,11 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import display
 
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
-from catalog.resources import (
-    BrandResource,
-    CategoryResource,
-    ProductModelResource,
-    ProductResource,
-    SupplierResource,
-)
-
-# The admin is where the apps are wired together: the Export/Import buttons
-# queue their work through reports (notifications, Celery tasks).
-from reports.transfers.admin import ImportExportMixin
 
 
-class CatalogAdmin(ImportExportMixin, ModelAdmin):
+class CatalogAdmin(ModelAdmin):
+    # The Export and Import buttons are added by reports (reports/admin.py),
+    # which may depend on the catalog; the catalog does not depend on it.
     list_filter_submit = True
     # The second COUNT(*) over the whole table costs as much as the page on
     # a large catalog; the filtered count is enough to page.
@@ -41,7 +32,6 @@ class NamedAdmin(CatalogAdmin):
 
 @admin.register(Brand)
 class BrandAdmin(NamedAdmin):
-    resource_classes = [BrandResource]
     list_display = ("name", "model_count", "updated_at")
 
     def get_queryset(self, request):
@@ -54,7 +44,6 @@ class BrandAdmin(NamedAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(NamedAdmin):
-    resource_classes = [CategoryResource]
     list_display = ("name", "product_count", "updated_at")
 
     def get_queryset(self, request):
@@ -67,14 +56,12 @@ class CategoryAdmin(NamedAdmin):
 
 @admin.register(Supplier)
 class SupplierAdmin(NamedAdmin):
-    resource_classes = [SupplierResource]
     list_display = ("name", "tax_id", "email", "phone", "updated_at")
     search_fields = ("name", "tax_id", "email")
 
 
 @admin.register(ProductModel)
 class ProductModelAdmin(CatalogAdmin):
-    resource_classes = [ProductModelResource]
     list_display = ("name", "brand", "updated_at")
     list_filter = (("brand", RelatedDropdownFilter),)
     list_select_related = ("brand",)
@@ -107,7 +94,6 @@ class LowStockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(CatalogAdmin):
-    resource_classes = [ProductResource]
     list_display = (
         "title",
         "serial_number",

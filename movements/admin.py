@@ -23,14 +23,10 @@ from catalog.models import Product
 from movements import services
 from movements.forms import InflowAddForm, OutflowAddForm
 from movements.models import Inflow, Outflow
-from movements.resources import InflowResource, OutflowResource
 from movements.selectors import product_ledger
 
-# Export/Import buttons queue their work through reports (see catalog.admin).
-from reports.transfers.admin import ImportExportMixin
 
-
-class MovementAdmin(ImportExportMixin, ModelAdmin):
+class MovementAdmin(ModelAdmin):
     """Movements are recorded and read here, never changed or deleted.
 
     A mistake is undone with the "reverse" action, which records the
@@ -142,7 +138,6 @@ class MovementAdmin(ImportExportMixin, ModelAdmin):
 
 @admin.register(Inflow)
 class InflowAdmin(MovementAdmin):
-    resource_classes = [InflowResource]
     form = InflowAddForm
     add_fields = ("product", "quantity", "supplier", "unit_cost", "reason", "note")
     autocomplete_fields = ("product", "supplier")
@@ -169,7 +164,6 @@ class InflowAdmin(MovementAdmin):
 
 @admin.register(Outflow)
 class OutflowAdmin(MovementAdmin):
-    resource_classes = [OutflowResource]
     form = OutflowAddForm
     add_fields = ("product", "quantity", "unit_price", "reason", "note")
     list_display = (

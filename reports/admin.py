@@ -31,6 +31,11 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from reports import notifications
 from reports.models import TaskNotification
+from reports.transfers.admin import add_transfers_to
+
+# The catalog and movements admins are registered by then (INSTALLED_APPS
+# order); give them their Export and Import buttons.
+add_transfers_to(admin.site)
 
 for model in (
     User,

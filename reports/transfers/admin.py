@@ -164,3 +164,25 @@ class ImportExportMixin(ImportMixin, ExportMixin):
 
 def notification_centre_url(notification: TaskNotification | None = None) -> str:
     return reverse("admin:reports_tasknotification_changelist")
+
+
+def add_transfers_to(site) -> None:
+    """Give every model of the registry its Export and Import buttons.
+
+    Dependencies point catalog <- movements <- reports, so the catalog and
+    movements admins know nothing of reports. Here the admin registered for
+    each model is wrapped in ImportExportMixin, first in the MRO as if the
+    class had been declared with it, with the registry's Resource.
+    """
+    for transfer in registry.TRANSFERS.values():
+        model = transfer.model
+        registered = type(site.get_model_admin(model))
+        if issubclass(registered, ImportExportMixin):
+            continue
+        wired = type(
+            registered.__name__,
+            (ImportExportMixin, registered),
+            {"__module__": registered.__module__, "resource_classes": [transfer.resource]},
+        )
+        site.unregister(model)
+        site.register(model, wired)
