@@ -9,6 +9,7 @@ from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
@@ -99,7 +100,8 @@ class MovementAdmin(ModelAdmin):
         if done:
             self.message_user(
                 request,
-                _("%(count)d movement(s) reversed.") % {"count": done},
+                ngettext("%(count)d movement reversed.", "%(count)d movements reversed.", done)
+                % {"count": done},
                 messages.SUCCESS,
             )
 

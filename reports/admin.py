@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -226,7 +227,10 @@ class TaskNotificationAdmin(ModelAdmin):
         count = notifications.notifications_mark_read(
             user=request.user, ids=list(queryset.values_list("pk", flat=True))
         )
-        self.message_user(request, _("%(count)d notification(s) marked read.") % {"count": count})
+        message = ngettext(
+            "%(count)d notification marked read.", "%(count)d notifications marked read.", count
+        )
+        self.message_user(request, message % {"count": count})
 
     @display(description=_("task"), ordering="task_type")
     def task(self, obj):
@@ -268,7 +272,10 @@ class TaskNotificationAdmin(ModelAdmin):
         if obj.task_type == TaskNotification.TaskType.EXPORT:
             return f"{obj.total_rows:,}" if obj.total_rows else "—"
         if obj.task_type == TaskNotification.TaskType.LEDGER_CHECK:
-            return _("%(count)d product(s) differ") % {"count": obj.invalid_rows}
+            count = obj.invalid_rows
+            return ngettext("%(count)d product differs", "%(count)d products differ", count) % {
+                "count": count
+            }
         if not obj.total_rows:
             return "—"
         return _(

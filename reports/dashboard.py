@@ -307,10 +307,14 @@ def _low_stock_card(product: dict, low_stock_url: str) -> dict:
 
 
 def _stock_cards(product: dict, full: bool, low_stock_url: str) -> list[dict]:
-    products_text = _("%(products)s products, %(active)s active") % {
-        "products": integer(product["products"]),
-        "active": integer(product["active_products"]),
-    }
+    products_text = ", ".join(
+        (
+            ngettext("%(count)s product", "%(count)s products", product["products"])
+            % {"count": integer(product["products"])},
+            ngettext("%(count)s active", "%(count)s active", product["active_products"])
+            % {"count": integer(product["active_products"])},
+        )
+    )
     low = _low_stock_card(product, low_stock_url)
     units = _card(_("Stock units"), integer(product["stock_units"]), products_text, "inventory_2")
     if not full:
@@ -348,10 +352,15 @@ def _sales_cards(sales: dict, full: bool) -> list[dict]:
     cards = []
     for key, title in periods:
         period = sales[key]
-        counts = _("%(count)s sales, %(units)s units") % {
-            "count": integer(period["count"]),
-            "units": integer(period["units"]),
-        }
+        # Two counts, two plural choices (1 venda, 3 unidades).
+        counts = ", ".join(
+            (
+                ngettext("%(count)s sale", "%(count)s sales", period["count"])
+                % {"count": integer(period["count"])},
+                ngettext("%(units)s unit", "%(units)s units", period["units"])
+                % {"units": integer(period["units"])},
+            )
+        )
         if full:
             footer = _("%(counts)s · profit %(profit)s · margin %(margin)s") % {
                 "counts": counts,

@@ -21,6 +21,7 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reports.models import TaskNotification
 from reports.transfers import files
@@ -302,7 +303,12 @@ def notification_ledger_alert(*, differences) -> list[TaskNotification]:
     if len(differences) > len(shown):
         lines.append(_("… and %(count)d more.") % {"count": len(differences) - len(shown)})
     message = (
-        _("Stock differs from the ledger for %(count)d product(s):") % {"count": len(differences)}
+        ngettext(
+            "Stock differs from the ledger for %(count)d product:",
+            "Stock differs from the ledger for %(count)d products:",
+            len(differences),
+        )
+        % {"count": len(differences)}
         + "\n"
         + "\n".join(lines)
     )

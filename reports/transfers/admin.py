@@ -13,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.formats import base_formats
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
@@ -67,7 +68,8 @@ class ExportMixin(ExportActionMixin):
                 "the file appears there when it is ready."
             )
             % {
-                "what": _("%(count)d selected rows") % {"count": len(ids)}
+                "what": ngettext("%(count)d selected row", "%(count)d selected rows", len(ids))
+                % {"count": len(ids)}
                 if ids is not None
                 else _("the whole filtered list")
             },

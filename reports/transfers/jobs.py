@@ -15,6 +15,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reports import notifications
 from reports.models import TaskNotification
@@ -110,9 +111,11 @@ def _summary(result: imports.ImportResult) -> str:
     if not result.invalid:
         return ""
     first = result.errors[0] if result.errors else None
-    text = _("%(count)d invalid row(s): nothing can be imported until they are fixed.") % {
-        "count": result.invalid
-    }
+    text = ngettext(
+        "%(count)d invalid row: nothing can be imported until it is fixed.",
+        "%(count)d invalid rows: nothing can be imported until they are fixed.",
+        result.invalid,
+    ) % {"count": result.invalid}
     if first:
         text += " " + _("First: row %(row)d, column “%(column)s”: %(message)s") % first.as_dict()
     return text
