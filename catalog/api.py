@@ -253,8 +253,10 @@ class ProductViewSet(CatalogViewSet):
     """Products. ``quantity`` is read-only: stock changes through inflows and outflows.
 
     Filters: ``category``, ``brand``, ``product_model``, ``supplier``,
-    ``low_stock``, ``is_active``; ``search`` in title and serial number;
-    ``ordering`` by any listed field (prefix ``-`` for descending). Deleting a
+    ``low_stock``, ``is_active``, ``updated_after`` (a stock movement changes
+    ``updated_at`` too; it is the time of the write, so re-read with an
+    overlap); ``search`` in title and serial number; ``ordering`` by any
+    listed field (prefix ``-`` for descending). Deleting a
     product that has movements is refused with 409: deactivate it instead.
     """
 

@@ -10,6 +10,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -37,6 +38,12 @@ from reports.transfers.admin import add_transfers_to
 # The catalog and movements admins are registered by then (INSTALLED_APPS
 # order); give them their Export and Import buttons.
 add_transfers_to(admin.site)
+
+
+def _grouped(number: int) -> str:
+    # Thousands grouped the active language's way (1,234 / 1.234).
+    return number_format(number, 0, force_grouping=True)
+
 
 for model in (
     User,
@@ -81,6 +88,14 @@ class UnfoldPeriodicTaskForm(beat_admin.PeriodicTaskForm):
         # schedule; show the task it runs.
         if self.instance.pk:
             self.initial.setdefault("regtask", self.instance.task)
+
+    def clean(self):
+        # django-celery-beat prefers "Task (registered)" whenever it is set;
+        # a person who typed a new custom task and left the preselected
+        # registered one alone means the typed one.
+        if "task" in self.changed_data and "regtask" not in self.changed_data:
+            self.cleaned_data["regtask"] = ""
+        return super().clean()
 
 
 @admin.register(PeriodicTask)
@@ -270,7 +285,7 @@ class TaskNotificationAdmin(ModelAdmin):
     @display(description=_("rows"))
     def counts(self, obj):
         if obj.task_type == TaskNotification.TaskType.EXPORT:
-            return f"{obj.total_rows:,}" if obj.total_rows else "—"
+            return _grouped(obj.total_rows) if obj.total_rows else "—"
         if obj.task_type == TaskNotification.TaskType.LEDGER_CHECK:
             count = obj.invalid_rows
             return ngettext("%(count)d product differs", "%(count)d products differ", count) % {
@@ -282,11 +297,11 @@ class TaskNotificationAdmin(ModelAdmin):
             "%(total)s: %(new)s new, %(updated)s updated, "
             "%(unchanged)s unchanged, %(invalid)s invalid"
         ) % {
-            "total": f"{obj.total_rows:,}",
-            "new": f"{obj.new_rows:,}",
-            "updated": f"{obj.updated_rows:,}",
-            "unchanged": f"{obj.unchanged_rows:,}",
-            "invalid": f"{obj.invalid_rows:,}",
+            "total": _grouped(obj.total_rows),
+            "new": _grouped(obj.new_rows),
+            "updated": _grouped(obj.updated_rows),
+            "unchanged": _grouped(obj.unchanged_rows),
+            "invalid": _grouped(obj.invalid_rows),
         }
 
     @display(description=_("message"))

@@ -7,11 +7,12 @@ commits schedule nothing, so a burst of 1,000 movements causes one refresh per
 debounce window instead of 1,000. The task clears the flag before it reads
 the database, so nothing committed after that moment is missed.
 
-The flag holds the time the scheduled refresh will run (its ETA). A process
-that set it, or found it set, knows that a refresh will read the database
-at that time or later, so until shortly before then its commits need no
-round trip to the cache at all: under a stream of API sales that round trip
-cost a tenth of each request.
+A process that scheduled the refresh knows it will not start before its
+countdown ends, so until shortly before then its own commits need no round
+trip to the cache at all (under a stream of API sales that round trip cost a
+tenth of each request). It keeps that on its monotonic clock and trusts no
+other host's clock; the margin covers a worker whose clock runs a little
+ahead.
 
 Nothing here may make a movement fail: if the cache or the broker does not
 answer, the error is logged and the periodic refresh (every 5 minutes) covers.
@@ -27,23 +28,17 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 PENDING_KEY = "metrics:refresh-pending"
-# Stop relying on a known pending refresh this long before it runs: room for
-# clocks of the web and worker hosts that differ a little.
+# Stop relying on the refresh this process scheduled this long before its
+# countdown ends: room for a worker whose clock runs a little ahead.
 ETA_MARGIN_SECONDS = 1.0
 
-# Until when (time.time()) this process knows a scheduled refresh is still to
-# come; 0 when it does not know.
+# Until when (time.monotonic()) a refresh this process scheduled is still to
+# come; 0 when there is none it knows of.
 _covered_until = 0.0
 
 
 def debounce_seconds() -> float:
     return getattr(settings, "METRICS_REFRESH_DEBOUNCE", 3)
-
-
-def _covered_by(eta) -> None:
-    global _covered_until
-    if isinstance(eta, int | float):
-        _covered_until = max(_covered_until, eta - ETA_MARGIN_SECONDS)
 
 
 def forget_pending_refresh() -> None:
@@ -53,22 +48,17 @@ def forget_pending_refresh() -> None:
 
 def schedule_refresh() -> bool:
     """Schedule one metrics refresh unless one is pending; True if scheduled."""
+    global _covered_until
     from reports.tasks.dashboard import update_dashboard_metrics_cache
 
-    now = time.time()
+    now = time.monotonic()
     if now < _covered_until:
         return False
     countdown = debounce_seconds()
-    eta = now + countdown
     try:
-        pending = cache.get(PENDING_KEY)
-        if pending is not None:  # a refresh that has not started yet
-            _covered_by(pending)
-            return False
         # The flag outlives the countdown by a margin, so that a lost task
         # (worker or broker down) blocks refreshes for a minute at most.
-        if not cache.add(PENDING_KEY, eta, timeout=int(countdown) + 60):
-            _covered_by(cache.get(PENDING_KEY))  # another process was faster
+        if not cache.add(PENDING_KEY, "1", timeout=int(countdown) + 60):
             return False
     except Exception:
         logger.warning("Dashboard refresh not scheduled: the cache is unavailable", exc_info=True)
@@ -85,7 +75,7 @@ def schedule_refresh() -> bool:
         logger.warning("Dashboard refresh not scheduled: the broker is unavailable", exc_info=True)
         clear_pending_refresh()
         return False
-    _covered_by(eta)
+    _covered_until = now + countdown - ETA_MARGIN_SECONDS
     return True
 
 

@@ -32,10 +32,14 @@ class PagePagination(BasePagination):
         try:
             size = int(raw)
         except ValueError:
-            raise ValidationError({self.page_size_query_param: ["A whole number."]}) from None
+            raise ValidationError({self.page_size_query_param: [_("A whole number.")]}) from None
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {self.page_size_query_param: [f"Between 1 and {self.max_page_size}."]}
+                {
+                    self.page_size_query_param: [
+                        _("Between 1 and %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
             )
         return size
 
@@ -44,9 +48,11 @@ class PagePagination(BasePagination):
         try:
             page = int(raw)
         except ValueError:
-            raise ValidationError({self.page_query_param: ["A whole number."]}) from None
+            raise ValidationError({self.page_query_param: [_("A whole number.")]}) from None
         if not 1 <= page <= MAX_PAGE:
-            raise ValidationError({self.page_query_param: [f"Between 1 and {MAX_PAGE}."]})
+            raise ValidationError(
+                {self.page_query_param: [_("Between 1 and %(max)s.") % {"max": MAX_PAGE}]}
+            )
         return page
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -27,9 +27,18 @@ class JSONParser(parsers.JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = body.decode(encoding)
+        except LookupError:  # "charset=rot13" and other non-text codecs
+            raise exceptions.ParseError(
+                _("Unsupported charset %(charset)s; send UTF-8.") % {"charset": encoding}
+            ) from None
+        except ValueError as exc:  # bytes that are not in that charset
+            raise exceptions.ParseError(
+                _("JSON parse error - %(error)s") % {"error": exc}
+            ) from None
+        try:
             parse_constant = json.strict_constant if self.strict else None
             return json.loads(text, parse_constant=parse_constant)
-        except ValueError as exc:  # UnicodeDecodeError is one too
+        except ValueError as exc:  # JSONDecodeError
             raise exceptions.ParseError(
                 _("JSON parse error - %(error)s") % {"error": exc}
             ) from None

@@ -167,7 +167,9 @@ class ApiViewSetMixin:
         # PostgreSQL refuses NUL in text: stop it here as a 400, not a 500.
         for name, values in request.query_params.lists():
             if "\x00" in name or any("\x00" in value for value in values):
-                raise ValidationError({name.replace("\x00", ""): ["NUL characters are refused."]})
+                raise ValidationError(
+                    {name.replace("\x00", ""): [_("NUL characters are refused.")]}
+                )
         super().initial(request, *args, **kwargs)
 
 

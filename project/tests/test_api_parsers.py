@@ -50,10 +50,20 @@ def test_a_body_over_the_size_limit_is_a_413(settings, role_user, stocked_produc
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize(
-    "body", ['{"product": ', "not json", '{"quantity": NaN}', b"\xff\xfe".decode("latin-1")]
-)
+@pytest.mark.parametrize("body", [b'{"product": ', b"not json", b'{"quantity": NaN}', b"\xff\xfe"])
 def test_malformed_json_is_a_400_parse_error(role_user, body):
     response = _post(client_for(role_user("Operator")), "outflows/", body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("charset", ["rot13", "hex", "base64"])
+def test_a_charset_that_is_not_a_text_encoding_is_a_400(charset):
+    reset_token_throttle()
+    response = client_for().post(
+        f"{API}token/",
+        data=b'{"username": "a", "password": "b"}',
+        content_type=f"application/json; charset={charset}",
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"

@@ -121,3 +121,29 @@ def test_a_schedule_page_shows_its_registered_task_selected(admin_client):
     response = admin_client.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
     assert response.status_code == 200
     assert b'<option value="reports.update_dashboard_metrics_cache" selected>' in response.content
+
+
+def test_a_typed_custom_task_wins_over_the_preselected_registered_one(db):
+    from reports.admin import UnfoldPeriodicTaskForm
+
+    task = PeriodicTask.objects.get(task="reports.update_dashboard_metrics_cache")
+    data = {
+        "name": task.name,
+        "regtask": task.task,
+        "task": "reports.sweep_stuck_tasks",
+        "interval": task.interval_id,
+        "enabled": "on",
+        "args": "[]",
+        "kwargs": "{}",
+        "headers": "{}",
+        "priority": "",
+        "expire_seconds": "",
+    }
+    form = UnfoldPeriodicTaskForm(data=data, instance=task)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["task"] == "reports.sweep_stuck_tasks"
+    # Choosing another registered task still works.
+    data.update(task=task.task, regtask="reports.purge_old_task_files")
+    form = UnfoldPeriodicTaskForm(data=data, instance=task)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["task"] == "reports.purge_old_task_files"

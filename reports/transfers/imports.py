@@ -110,7 +110,11 @@ def build_columns(resource, headers: list) -> list[Column]:
             _("Missing required column(s): %(missing)s.") % {"missing": ", ".join(missing)}
         )
     if unknown:
-        writable = [name for name, field in by_name.items() if not field.readonly]
+        # What a file may hold: the writable columns and the required ones
+        # (brand is read-only on a product, yet it names the model's brand).
+        writable = [
+            name for name, field in by_name.items() if not field.readonly or name in required
+        ]
         problems.append(
             _("The columns this import reads are: %(known)s.") % {"known": ", ".join(writable)}
         )

@@ -92,6 +92,7 @@ def test_unknown_columns(admin_client):
     assert_file_error(notification, text, "Unknown column(s): colour.")
     assert "The columns this import reads are: serial_number, title" in notification.error_message
     assert "quantity" not in notification.error_message  # stock is never imported
+    assert "brand" in notification.error_message.split("reads are:")[1]  # read-only, required
 
 
 def test_a_renamed_column_is_reported_unknown_and_missing_at_once(admin_client):
