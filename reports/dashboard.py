@@ -234,26 +234,22 @@ def _group_label(row: dict) -> str:
     return row["name"]
 
 
-def _breakdown_chart(key, doc, title) -> dict:
-    rows = doc["rows"]
+def _paired_bars(key, title, description, labels, rows, first, second) -> dict:
+    """Horizontal bars, two series per row: ``first`` and ``second`` are (label, field)."""
     return _chart(
         key,
         title,
-        _("Stock value at cost and at sell price"),
+        description,
         "bar",
         {
-            "labels": [_group_label(row) for row in rows],
+            "labels": labels,
             "datasets": [
                 {
-                    "label": _("At cost"),
-                    "data": _floats(row["value_cost"] for row in rows),
-                    "backgroundColor": PRIMARY,
-                },
-                {
-                    "label": _("At sell price"),
-                    "data": _floats(row["value_sell"] for row in rows),
-                    "backgroundColor": PRIMARY_LIGHT,
-                },
+                    "label": label,
+                    "data": _floats(row[field] for row in rows),
+                    "backgroundColor": color,
+                }
+                for (label, field), color in ((first, PRIMARY), (second, PRIMARY_LIGHT))
             ],
         },
         _chart_options(horizontal=True),
@@ -261,31 +257,30 @@ def _breakdown_chart(key, doc, title) -> dict:
     )
 
 
+def _breakdown_chart(key, doc, title) -> dict:
+    rows = doc["rows"]
+    return _paired_bars(
+        key,
+        title,
+        _("Stock value at cost and at sell price"),
+        [_group_label(row) for row in rows],
+        rows,
+        (_("At cost"), "value_cost"),
+        (_("At sell price"), "value_sell"),
+    )
+
+
 def _top_products_chart(doc: dict) -> dict:
     rows = doc["rows"]
-    return _chart(
+    return _paired_bars(
         "top_products",
         _("Top 10 products by revenue"),
         _("Sales revenue over the last 30 days"),
-        "bar",
-        {
-            # Two products may share a title: the serial number tells them apart.
-            "labels": [f"{row['title'][:32]} ({row['serial_number']})" for row in rows],
-            "datasets": [
-                {
-                    "label": _("Revenue"),
-                    "data": _floats(row["revenue"] for row in rows),
-                    "backgroundColor": PRIMARY,
-                },
-                {
-                    "label": _("Profit"),
-                    "data": _floats(row["profit"] for row in rows),
-                    "backgroundColor": PRIMARY_LIGHT,
-                },
-            ],
-        },
-        _chart_options(horizontal=True),
-        height=360,
+        # Two products may share a title: the serial number tells them apart.
+        [f"{row['title'][:32]} ({row['serial_number']})" for row in rows],
+        rows,
+        (_("Revenue"), "revenue"),
+        (_("Profit"), "profit"),
     )
 
 
