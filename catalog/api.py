@@ -1,7 +1,5 @@
 """The catalog over the API: brands, categories, suppliers, models, products."""
 
-from datetime import UTC
-
 from django import forms
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +14,12 @@ from catalog.models import Brand, Category, Product, ProductModel, Supplier
 from project.api.exceptions import Conflict
 from project.api.fields import ModelSerializer
 from project.api.schema import ErrorSerializer
-from project.api.views import FilterBackend, ModelViewSet, StableOrderingFilter
+from project.api.views import (
+    FilterBackend,
+    ModelViewSet,
+    StableOrderingFilter,
+    UTCDateTimeFilter,
+)
 
 TIMESTAMPS = ("created_at", "updated_at")
 NAMED_FIELDS = ("id", "name", "description", *TIMESTAMPS)
@@ -99,23 +102,6 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
-
-
-class UTCDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 datetime, compared in UTC.
-
-    PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
-    every valid instant is a plain value. One outside the calendar matches
-    nothing.
-    """
-
-    def filter(self, qs, value):
-        if value is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:
-                return qs.none()
-        return super().filter(qs, value)
 
 
 class StrictBooleanField(forms.NullBooleanField):

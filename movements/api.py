@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from catalog.api import IdFilter, UTCDateTimeFilter
+from catalog.api import IdFilter
 from catalog.models import Product, Supplier
 from movements import services
 from movements.models import Inflow, Outflow
@@ -27,6 +27,7 @@ from project.api.views import (
     FilterBackend,
     ReadCreateViewSet,
     StableOrderingFilter,
+    UTCDateTimeFilter,
 )
 
 MONEY = {"min_value": 0, "max_digits": 12, "decimal_places": 2}

@@ -10,7 +10,6 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -32,17 +31,13 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from reports import notifications
+from reports.dashboard import integer
 from reports.models import TaskNotification
 from reports.transfers.admin import add_transfers_to
 
 # The catalog and movements admins are registered by then (INSTALLED_APPS
 # order); give them their Export and Import buttons.
 add_transfers_to(admin.site)
-
-
-def _grouped(number: int) -> str:
-    # Thousands grouped the active language's way (1,234 / 1.234).
-    return number_format(number, 0, force_grouping=True)
 
 
 for model in (
@@ -285,7 +280,7 @@ class TaskNotificationAdmin(ModelAdmin):
     @display(description=_("rows"))
     def counts(self, obj):
         if obj.task_type == TaskNotification.TaskType.EXPORT:
-            return _grouped(obj.total_rows) if obj.total_rows else "—"
+            return integer(obj.total_rows) if obj.total_rows else "—"
         if obj.task_type == TaskNotification.TaskType.LEDGER_CHECK:
             count = obj.invalid_rows
             return ngettext("%(count)d product differs", "%(count)d products differ", count) % {
@@ -297,11 +292,11 @@ class TaskNotificationAdmin(ModelAdmin):
             "%(total)s: %(new)s new, %(updated)s updated, "
             "%(unchanged)s unchanged, %(invalid)s invalid"
         ) % {
-            "total": _grouped(obj.total_rows),
-            "new": _grouped(obj.new_rows),
-            "updated": _grouped(obj.updated_rows),
-            "unchanged": _grouped(obj.unchanged_rows),
-            "invalid": _grouped(obj.invalid_rows),
+            "total": integer(obj.total_rows),
+            "new": integer(obj.new_rows),
+            "updated": integer(obj.updated_rows),
+            "unchanged": integer(obj.unchanged_rows),
+            "invalid": integer(obj.invalid_rows),
         }
 
     @display(description=_("message"))

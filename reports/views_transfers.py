@@ -80,7 +80,7 @@ def download_errors(request, pk: int):
 
 
 def _model_admin(notification: TaskNotification):
-    return admin.site._registry[registry.get(notification.model).model]
+    return admin.site.get_model_admin(registry.get(notification.model).model)
 
 
 @require_GET

@@ -1,9 +1,12 @@
 """Base classes for the resources and the API's own small views."""
 
+from datetime import UTC
+
 import psycopg
 from django.db import connection, models
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
@@ -30,6 +33,23 @@ class FilterBackend(DjangoFilterBackend):
         if not any(name in params for name in filterset_class.base_filters):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, compared in UTC.
+
+    PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
+    every valid instant is a plain value. One outside the calendar matches
+    nothing.
+    """
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                return qs.none()
+        return super().filter(qs, value)
 
 
 class StableOrderingFilter(OrderingFilter):

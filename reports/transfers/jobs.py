@@ -52,7 +52,7 @@ def export_queryset_for(notification: TaskNotification):
     with the same filters, search and permissions, as the user saw it.
     """
     model = apps.get_model(notification.model)
-    model_admin = admin.site._registry[model]
+    model_admin = admin.site.get_model_admin(model)
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     query = notification.parameters.get("query", "")
