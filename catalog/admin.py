@@ -9,6 +9,7 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import display
 
+from catalog import services
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
 
 
@@ -126,6 +127,21 @@ class ProductAdmin(CatalogAdmin):
         (_("Description"), {"fields": ("description",), "classes": ("collapse",)}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # Through the catalog service, and only the fields this form changed:
+        # the instance was loaded when the form was opened, and writing back
+        # what nobody touched would undo other people's edits (the stock, above
+        # all, is never written here; see Product.save).
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data}
+            services.product_update(product=obj, **changed)
+            return
+        created = services.product_create(
+            **{name: getattr(obj, name) for name in services.PRODUCT_FIELDS}
+        )
+        obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
+        obj._state.adding = False
 
     @display(description=_("stock"), ordering="quantity", label={"low": "danger", "ok": "success"})
     def stock(self, obj):

@@ -74,6 +74,33 @@ class ProductModel(TimeStampedModel):
         return f"{self.brand} {self.name}" if self.brand_id else self.name
 
 
+class StockWriteRefused(Exception):
+    """A write of ``Product.quantity`` outside the ledger service (a programming error)."""
+
+
+class ProductQuerySet(models.QuerySet):
+    """Refuses writes of ``quantity`` except the ledger's own ``ledger_move_stock``.
+
+    Stock changes only with a movement, in the ledger service, under the row
+    lock; any other write of the column (a stale form, a bulk update) would
+    make it differ from the movements or lose a concurrent sale.
+    """
+
+    def update(self, **kwargs):
+        if "quantity" in kwargs:
+            raise StockWriteRefused("Product.quantity is written only by movements.services.")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if "quantity" in fields:
+            raise StockWriteRefused("Product.quantity is written only by movements.services.")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def ledger_move_stock(self, *, delta: int, now) -> int:
+        """Add ``delta`` to the stock in SQL (``F()``); for ``movements.services`` only."""
+        return super().update(quantity=models.F("quantity") + delta, updated_at=now)
+
+
 class Product(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     serial_number = models.CharField(
@@ -108,6 +135,8 @@ class Product(TimeStampedModel):
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
 
+    objects = ProductQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
         verbose_name = _("product")
@@ -140,6 +169,30 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.serial_number})"
+
+    def save(self, *args, **kwargs):
+        """Save the product's details; never its stock.
+
+        This instance's ``quantity`` may be stale: sales recorded since it was
+        loaded moved the row with the ledger's ``F()`` update. Writing it back
+        (Django saves every column by default) would undo them, so an existing
+        product saves every column but ``quantity``, and a new one starts at 0.
+        """
+        update_fields = kwargs.get("update_fields")
+        if self._state.adding:
+            if self.quantity != 0:
+                raise StockWriteRefused("A new product starts with no stock; record an inflow.")
+            # An explicit pk must never turn this into an UPDATE of a stocked row.
+            kwargs.setdefault("force_insert", not kwargs.get("force_update"))
+        elif update_fields is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "quantity"
+            ]
+        elif "quantity" in update_fields:
+            raise StockWriteRefused("Product.quantity is written only by movements.services.")
+        super().save(*args, **kwargs)
 
     @property
     def is_low_stock(self) -> bool:

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,7 +79,7 @@ def _move_stock(locked: Product, delta: int) -> None:
     # updated_at moves too: a client syncing products by ``updated_at`` must
     # see stock changes.
     now = timezone.now()
-    Product.objects.filter(pk=locked.pk).update(quantity=F("quantity") + delta, updated_at=now)
+    Product.objects.filter(pk=locked.pk).ledger_move_stock(delta=delta, now=now)
     locked.quantity += delta
     locked.updated_at = now
 
