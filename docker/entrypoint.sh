@@ -27,8 +27,9 @@ case "$role" in
       --schedule=/tmp/celerybeat-schedule "$@"
     ;;
   flower)
-    : "${FLOWER_BASIC_AUTH:?FLOWER_BASIC_AUTH (user:password) must be set}"
-    exec celery -A project flower --port=5555 --basic-auth="$FLOWER_BASIC_AUTH" "$@"
+    # Not published: nginx serves it under /flower/ and lets only an active
+    # superuser's session through (auth_request to Django), every path included.
+    exec celery -A project flower --port=5555 --url_prefix=flower "$@"
     ;;
   *)
     exec "$role" "$@"

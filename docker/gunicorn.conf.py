@@ -15,6 +15,8 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# nginx in front sets X-Forwarded-*; trust it (the container network is private).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# Only nginx may tell gunicorn the scheme: by default loopback (the native
+# stack); docker compose sets its private network's subnet. Never "*": any
+# client reaching gunicorn directly could then claim HTTPS.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 control_socket_disable = True

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from project.flower_auth import flower_auth
 from project.health import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
+    # Asked by nginx (auth_request) before every /flower/ request.
+    path("flower-auth/", flower_auth, name="flower-auth"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("project.api_urls")),

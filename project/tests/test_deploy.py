@@ -4,8 +4,10 @@ There is no Docker engine on the CI machines, so the compose file and the
 Dockerfile are checked by reading them.
 """
 
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+NGINX_MODES = ("tls", "proxied")
 
 
 def _env_example() -> dict[str, str]:
@@ -69,10 +72,16 @@ def test_compose_has_the_seven_services_with_names_and_images():
         assert SERVICES[name]["image"] == image
 
 
-def test_compose_ports_network_and_volumes():
-    assert SERVICES["nginx"]["ports"] == ["80:80"]
-    assert SERVICES["web"]["ports"] == ["8000:8000"]
-    assert SERVICES["flower"]["ports"] == ["5555:5555"]
+def test_compose_publishes_only_nginx_on_80_and_443():
+    published = {name: service["ports"] for name, service in SERVICES.items() if "ports" in service}
+    assert published == {"nginx": ["80:80", "443:443"]}
+    # gunicorn and Flower are reached only through nginx, on the private network.
+    for name in ("web", "flower"):
+        assert "ports" not in SERVICES[name] and "expose" not in SERVICES[name], name
+    assert "--url_prefix=flower" in (ROOT / "docker/entrypoint.sh").read_text()
+
+
+def test_compose_network_and_volumes():
     assert "inventory_network" in COMPOSE["networks"]
     for name, service in SERVICES.items():
         assert service["networks"] == ["inventory_network"], name
@@ -83,6 +92,16 @@ def test_compose_ports_network_and_volumes():
     assert "redis_data:/data" in SERVICES["redis"]["volumes"]
     for name in ("web", "worker"):
         assert "media_volume:/app/media" in SERVICES[name]["volumes"], name
+
+
+def test_gunicorn_trusts_forwarded_headers_only_from_nginx():
+    conf = (ROOT / "docker/gunicorn.conf.py").read_text()
+    default = re.search(
+        r'forwarded_allow_ips = os.environ.get\("FORWARDED_ALLOW_IPS", "([^"]+)"\)', conf
+    )
+    assert default and "*" not in default.group(1), default
+    subnet = COMPOSE["networks"]["inventory_network"]["ipam"]["config"][0]["subnet"]
+    assert SERVICES["web"]["environment"]["FORWARDED_ALLOW_IPS"] == subnet
 
 
 def test_every_service_has_a_healthcheck():
@@ -100,6 +119,14 @@ def test_every_service_has_a_healthcheck():
     assert SERVICES["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert "inspect ping" in " ".join(SERVICES["worker"]["healthcheck"]["test"])
     assert "beat-heartbeat" in " ".join(SERVICES["beat"]["healthcheck"]["test"])
+    # Flower serves under its prefix; its health check stays inside the container.
+    assert SERVICES["flower"]["healthcheck"]["test"] == [
+        "CMD",
+        "curl",
+        "-f",
+        "http://localhost:5555/flower/healthcheck",
+    ]
+    assert "/nginx-health" in " ".join(SERVICES["nginx"]["healthcheck"]["test"])
 
 
 def test_depends_on_waits_for_healthy_services():
@@ -129,9 +156,11 @@ def _referenced_files() -> set[str]:
         if build:
             files.add(build["dockerfile"])
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("./"):
-                files.add(source[2:])
+            # The nginx mode picks one of the two templates; both must exist.
+            for mode in NGINX_MODES if "${NGINX_MODE:-tls}" in volume else ("",):
+                source = volume.replace("${NGINX_MODE:-tls}", mode).split(":")[0]
+                if source.startswith("./"):
+                    files.add(source[2:])
         env_file = service.get("env_file")
         if env_file:
             files.add(".env.example" if env_file == ".env" else env_file)
@@ -161,8 +190,11 @@ def test_dockerfile_is_multi_stage_slim_non_root_and_builds_static_and_docs():
     assert "mkdocs build --strict" in dockerfile
 
 
+LOCATIONS = ROOT / "docker/nginx/snippets/inventory-locations.conf.template"
+
+
 def test_nginx_template_serves_static_docs_and_only_internal_private_files():
-    conf = (ROOT / "docker/nginx/inventory.conf.template").read_text()
+    conf = LOCATIONS.read_text()
     assert "location /static/" in conf and "expires 1y" in conf
     assert "location /docs/" in conf
     protected = conf.split("location /protected/")[1].split("}")[0]
@@ -171,3 +203,84 @@ def test_nginx_template_serves_static_docs_and_only_internal_private_files():
     assert "client_max_body_size" in conf and "gzip on" in conf
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "Host"):
         assert f"proxy_set_header {header}" in conf
+
+
+def _location(conf: str, name: str) -> str:
+    return conf.split(f"location {name} {{")[1].split("\n}")[0]
+
+
+def test_nginx_owns_security_headers_only_where_it_answers_itself():
+    conf = LOCATIONS.read_text()
+    django_headers = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
+    # Proxied to Django, which sends these itself: nginx adding them doubles them.
+    proxied = _location(conf, "/")
+    for header in (*django_headers, "Strict-Transport-Security", "Content-Security-Policy"):
+        assert header not in proxied, header
+    # Where nginx answers, every location sets them (a location's add_header
+    # drops the server-level ones, so none may live at the server level).
+    for name in ("/static/", "/docs/", "/protected/", "/flower/"):
+        block = _location(conf, name)
+        for header in (*django_headers, "Permissions-Policy"):
+            assert f"add_header {header} " in block, (name, header)
+    outside = "\n".join(line for line in conf.splitlines() if not line.startswith("#"))
+    for name in ("/static/", "/docs/", "/protected/", "/flower/", "/"):
+        outside = outside.replace(_location(conf, name), "")
+    assert "add_header" not in outside
+
+
+def test_nginx_never_forwards_its_own_scheme_blindly():
+    for path in (LOCATIONS, *(ROOT / f"docker/nginx/{m}.conf.template" for m in NGINX_MODES)):
+        assert "X-Forwarded-Proto $scheme" not in path.read_text(), path
+    proxied = (ROOT / "docker/nginx/proxied.conf.template").read_text()
+    assert "geo $realip_remote_addr $inventory_from_trusted_proxy" in proxied
+    assert "set_real_ip_from ${NGINX_TRUSTED_PROXIES}" in proxied
+
+
+def test_flower_is_behind_the_superuser_check_on_every_path():
+    conf = LOCATIONS.read_text()
+    assert "auth_request /_flower-auth;" in _location(conf, "/flower/")
+    # No other location reaches the Flower upstream.
+    assert conf.count("proxy_pass http://inventory_flower") == 1
+
+
+def _load_e2e():
+    spec = importlib.util.spec_from_file_location("e2e_script", ROOT / "scripts/e2e.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("mode", NGINX_MODES)
+def test_nginx_config_of_each_mode_passes_nginx_t(mode, tmp_path):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    e2e = _load_e2e()
+    e2e.make_certificate(tmp_path / "tls")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    conf = e2e.render_nginx(
+        mode,
+        tmp_path / "nginx",
+        logs,
+        NGINX_PORT="127.0.0.1:18080",
+        NGINX_TLS_PORT="127.0.0.1:18443",
+        NGINX_HTTPS_PORT_SUFFIX="",
+        NGINX_TLS_CERTIFICATE=str(tmp_path / "tls" / "cert.pem"),
+        NGINX_TLS_CERTIFICATE_KEY=str(tmp_path / "tls" / "key.pem"),
+        NGINX_TRUSTED_PROXIES="10.0.0.0/8",
+        NGINX_UPSTREAM="127.0.0.1:18000",
+        NGINX_FLOWER_UPSTREAM="127.0.0.1:15555",
+        NGINX_STATIC_ROOT=str(tmp_path),
+        NGINX_DOCS_ROOT=str(tmp_path),
+        NGINX_MEDIA_ROOT=str(tmp_path),
+        NGINX_MAX_BODY_SIZE="60m",
+    )
+    rendered = "".join(p.read_text() for p in (tmp_path / "nginx").rglob("*.conf"))
+    assert "${" not in rendered  # every variable of the templates was given
+    result = subprocess.run(
+        [nginx, "-t", "-c", str(conf), "-e", str(logs / "test-error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
