@@ -1,12 +1,15 @@
 """`make e2e`: the production topology, natively on loopback, checked through nginx.
 
-Boots nginx (Debian's, with docker/nginx/inventory.conf.template), gunicorn,
+Boots nginx (Debian's, with docker/nginx/ in both modes: terminating TLS with
+a self-signed certificate made here, and behind a TLS load balancer), gunicorn,
 a Celery worker, Celery beat and Flower against the local PostgreSQL (a fresh
-database) and a Redis of its own (so that stopping it harms nothing else),
-then exercises the stack only through nginx's port. Everything it started is
-stopped at the end, also on failure.
+database) and a Redis of its own (so that stopping or freezing it harms
+nothing else), with the production SECURE_* defaults, then exercises the
+stack only through nginx. Everything it started is stopped at the end, also
+on failure.
 """
 
+import http.client
 import os
 import re
 import shutil
@@ -26,13 +29,18 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 NGINX_PORT = int(os.environ.get("E2E_NGINX_PORT", "8088"))
+TLS_PORT = int(os.environ.get("E2E_TLS_PORT", "8443"))
+PROXIED_PORT = int(os.environ.get("E2E_PROXIED_PORT", "8087"))
 WEB_PORT = int(os.environ.get("E2E_WEB_PORT", "8089"))
 FLOWER_PORT = int(os.environ.get("E2E_FLOWER_PORT", "5566"))
 REDIS_PORT = int(os.environ.get("E2E_REDIS_PORT", "6391"))
 PG_ADMIN_URL = os.environ.get("E2E_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "inventory_e2e"
-BASE = f"http://127.0.0.1:{NGINX_PORT}"
-FLOWER_AUTH = ("flower", "e2e-flower-pass")
+# Every check goes through nginx over HTTPS; HTTP only redirects there.
+BASE = f"https://127.0.0.1:{TLS_PORT}"
+HTTP = f"http://127.0.0.1:{NGINX_PORT}"
+# nginx in its "behind a TLS load balancer" mode.
+PROXIED = f"http://127.0.0.1:{PROXIED_PORT}"
 ADMIN = ("e2e_admin", "e2e-admin-pass-1234")
 OTHER = ("e2e_other", "e2e-other-pass-1234")
 
@@ -57,6 +65,72 @@ def wait_for(what: str, probe, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s ({last})")
 
 
+def make_certificate(folder: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 and localhost, made with openssl."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def render_nginx(mode: str, folder: Path, logs: Path, **values: str) -> Path:
+    """Render docker/nginx/ as nginx:alpine's envsubst does; return nginx.conf.
+
+    The mode file becomes conf.d/default.conf and the snippets conf.d/snippets/,
+    the layout of the container, so its relative includes resolve the same.
+    """
+    source = ROOT / "docker" / "nginx"
+    snippets = folder / "conf.d" / "snippets"
+    snippets.mkdir(parents=True)
+    for template in (source / "snippets").glob("*.conf.template"):
+        text = string.Template(template.read_text()).safe_substitute(values)
+        (snippets / template.name.removesuffix(".template")).write_text(text)
+    text = string.Template((source / f"{mode}.conf.template").read_text()).safe_substitute(values)
+    (folder / "conf.d" / "default.conf").write_text(text)
+    temp = folder / "temp"
+    temp.mkdir()
+    (folder / "nginx.conf").write_text(
+        f"""
+worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {logs}/{folder.name}-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {logs}/{folder.name}-access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include conf.d/default.conf;
+}}
+"""
+    )
+    return folder / "nginx.conf"
+
+
 class Stack:
     def __init__(self, stack: ExitStack, tmp: Path):
         self.stack = stack
@@ -71,10 +145,8 @@ class Stack:
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": BASE,
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "SECURE_HSTS_SECONDS": "0",
+            # The SECURE_* settings keep their production defaults (HTTPS
+            # redirect, Secure cookies, HSTS): the stack is reached over TLS.
             "STATIC_ROOT": str(tmp / "static"),
             "MEDIA_ROOT": str(tmp / "media"),
             "VAR_DIR": str(tmp / "var"),
@@ -169,47 +241,65 @@ class Stack:
 
     def start_nginx(self) -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        site = string.Template((ROOT / "docker/nginx/inventory.conf.template").read_text())
-        rendered = site.safe_substitute(
+        make_certificate(self.tmp / "tls")
+        # Every request of the checks verifies nginx's certificate against it.
+        os.environ["REQUESTS_CA_BUNDLE"] = self.ca
+        common = {
+            "NGINX_UPSTREAM": f"127.0.0.1:{WEB_PORT}",
+            "NGINX_FLOWER_UPSTREAM": f"127.0.0.1:{FLOWER_PORT}",
+            "NGINX_STATIC_ROOT": self.env["STATIC_ROOT"],
+            "NGINX_DOCS_ROOT": str(self.tmp / "site"),
+            "NGINX_MEDIA_ROOT": self.env["MEDIA_ROOT"],
+            "NGINX_MAX_BODY_SIZE": "60m",
+        }
+        # nginx terminating TLS: the production mode the checks go through.
+        tls = render_nginx(
+            "tls",
+            self.tmp / "nginx-tls",
+            self.logs,
             NGINX_PORT=f"127.0.0.1:{NGINX_PORT}",
-            NGINX_UPSTREAM=f"127.0.0.1:{WEB_PORT}",
-            NGINX_STATIC_ROOT=self.env["STATIC_ROOT"],
-            NGINX_DOCS_ROOT=str(self.tmp / "site"),
-            NGINX_MEDIA_ROOT=self.env["MEDIA_ROOT"],
-            NGINX_MAX_BODY_SIZE="60m",
+            NGINX_TLS_PORT=f"127.0.0.1:{TLS_PORT}",
+            NGINX_HTTPS_PORT_SUFFIX=f":{TLS_PORT}",
+            NGINX_TLS_CERTIFICATE=str(self.tmp / "tls" / "cert.pem"),
+            NGINX_TLS_CERTIFICATE_KEY=str(self.tmp / "tls" / "key.pem"),
+            **common,
         )
-        (self.tmp / "inventory.conf").write_text(rendered)
-        temp = self.tmp / "nginx-temp"
-        temp.mkdir()
-        (self.tmp / "nginx.conf").write_text(
-            f"""
-worker_processes 1;
-daemon off;
-pid {self.tmp}/nginx.pid;
-error_log {self.logs}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {self.logs}/nginx-access.log;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {self.tmp}/inventory.conf;
-}}
-"""
+        # nginx behind a TLS load balancer that connects from 127.0.0.1 only;
+        # a client connecting from 127.0.0.2 is untrusted.
+        proxied = render_nginx(
+            "proxied",
+            self.tmp / "nginx-proxied",
+            self.logs,
+            NGINX_PORT=f"127.0.0.1:{PROXIED_PORT}",
+            NGINX_TRUSTED_PROXIES="127.0.0.1/32",
+            **common,
         )
-        self.spawn(
-            "nginx",
-            nginx,
-            "-c",
-            str(self.tmp / "nginx.conf"),
-            "-e",
-            str(self.logs / "nginx-error.log"),
+        for name, conf in (("nginx-tls", tls), ("nginx-proxied", proxied)):
+            self.spawn(name, nginx, "-c", str(conf), "-e", str(self.logs / f"{name}-error.log"))
+        wait_for("nginx", lambda: requests.get(f"{HTTP}/nginx-health", timeout=2).ok, 20)
+        wait_for(
+            "nginx (TLS)",
+            lambda: requests.get(f"{BASE}/nginx-health", timeout=2, verify=self.ca).ok,
+            20,
         )
-        wait_for("nginx", lambda: requests.get(f"{BASE}/nginx-health", timeout=2).ok, 20)
+        wait_for("nginx (proxied)", lambda: requests.get(f"{PROXIED}/nginx-health", timeout=2).ok)
+
+    @property
+    def ca(self) -> str:
+        return str(self.tmp / "tls" / "cert.pem")
+
+    def start_worker(self) -> None:
+        self.worker = self.spawn(
+            "worker",
+            str(VENV_BIN / "celery"),
+            "-A",
+            "project",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+        )
 
     def start_app(self) -> None:
         bin_ = VENV_BIN
@@ -221,17 +311,7 @@ http {{
             "docker/gunicorn.conf.py",
             env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{WEB_PORT}", "GUNICORN_WORKERS": "2"},
         )
-        self.spawn(
-            "worker",
-            str(bin_ / "celery"),
-            "-A",
-            "project",
-            "worker",
-            "-l",
-            "INFO",
-            "--concurrency",
-            "2",
-        )
+        self.start_worker()
         self.spawn(
             "beat",
             str(bin_ / "celery"),
@@ -251,7 +331,7 @@ http {{
             "flower",
             f"--port={FLOWER_PORT}",
             "--address=127.0.0.1",
-            f"--basic-auth={':'.join(FLOWER_AUTH)}",
+            "--url_prefix=flower",
         )
         wait_for(
             "gunicorn behind nginx",
@@ -261,7 +341,9 @@ http {{
         wait_for("beat heartbeat", lambda: (self.tmp / "var" / "beat-heartbeat").exists(), 60)
         wait_for(
             "flower",
-            lambda: requests.get(f"http://127.0.0.1:{FLOWER_PORT}/healthcheck", timeout=2).ok,
+            lambda: (
+                requests.get(f"http://127.0.0.1:{FLOWER_PORT}/flower/healthcheck", timeout=2).ok
+            ),
             60,
         )
 
@@ -279,7 +361,90 @@ def login(username: str, password: str) -> requests.Session:
     assert response.status_code == 200 and "/admin/logout/" in response.text, (
         f"login of {username} failed ({response.status_code})"
     )
+    # One redirect (to /admin/), never a loop between HTTP and HTTPS.
+    assert len(response.history) == 1, [r.status_code for r in response.history]
     return session
+
+
+def header_once(response: requests.Response, name: str, value: str) -> None:
+    # requests joins repeated headers with ", ": a duplicate shows as "X, X".
+    assert response.headers.get(name) == value, (response.url, name, response.headers.get(name))
+
+
+def source_request(port: int, path: str, source: str, headers: dict) -> tuple[int, dict]:
+    """A plain HTTP request to nginx from a chosen loopback address."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def tls_checks(stack: Stack) -> requests.Session:
+    response = requests.get(f"{HTTP}/admin/", timeout=5, allow_redirects=False)
+    assert response.status_code == 301, response.status_code
+    assert response.headers["Location"] == f"{BASE}/admin/", response.headers["Location"]
+    assert requests.get(f"{HTTP}/health/", timeout=5, allow_redirects=False).status_code == 200
+    step("HTTP redirects to HTTPS (301); /health/ and /nginx-health stay on HTTP for probes")
+
+    response = requests.get(f"{BASE}/admin/login/", timeout=10, allow_redirects=False)
+    assert response.status_code == 200, response.status_code
+    hsts = response.headers.get("Strict-Transport-Security", "")
+    assert hsts.startswith("max-age=31536000"), response.headers
+    for name, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ):
+        header_once(response, name, value)
+    policy = response.headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in policy and "," not in policy, policy
+    step(f"over HTTPS: HSTS ({hsts}), CSP and each security header exactly once")
+
+    admin = login(*ADMIN)
+    cookies = {cookie.name: cookie for cookie in admin.cookies}
+    assert cookies["sessionid"].secure and cookies["sessionid"].has_nonstandard_attr("HttpOnly")
+    assert cookies["csrftoken"].secure
+    step("admin login over HTTPS: session cookie Secure and HttpOnly, CSRF cookie Secure")
+
+    # nginx behind a TLS load balancer (trusted: 127.0.0.1; untrusted: 127.0.0.2).
+    status, headers = source_request(
+        PROXIED_PORT, "/admin/login/", "127.0.0.1", {"X-Forwarded-Proto": "https"}
+    )
+    assert status == 200, (status, headers)
+    assert headers.get("Strict-Transport-Security", "").startswith("max-age="), headers
+    step("proxied mode: X-Forwarded-Proto https from the trusted balancer is served (200, HSTS)")
+    status, headers = source_request(PROXIED_PORT, "/admin/login/", "127.0.0.1", {})
+    assert status == 301 and headers["Location"].startswith("https://"), (status, headers)
+    status, headers = source_request(
+        PROXIED_PORT, "/admin/login/", "127.0.0.2", {"X-Forwarded-Proto": "https"}
+    )
+    assert status == 301 and headers["Location"].startswith("https://"), (status, headers)
+    assert "Strict-Transport-Security" not in headers, headers
+    step("proxied mode: the same header from an untrusted address is not believed (301 to HTTPS)")
+    return admin
+
+
+def flower_checks(admin: requests.Session, other: requests.Session) -> None:
+    for path in ("/flower/", "/flower/metrics", "/flower/healthcheck", "/flower/api/workers"):
+        response = requests.get(f"{BASE}{path}", timeout=10, allow_redirects=False)
+        assert response.status_code == 302, (path, response.status_code)
+        assert "/admin/login/" in response.headers["Location"], response.headers
+    step("Flower through nginx: nothing anonymous (/flower/, /metrics, /healthcheck, API -> login)")
+    response = other.get(f"{BASE}/flower/metrics", timeout=10, allow_redirects=False)
+    assert response.status_code == 403, response.status_code
+    response = admin.get(f"{BASE}/flower/metrics", timeout=10)
+    assert response.status_code == 200 and "flower_" in response.text, response.status_code
+    response = admin.get(f"{BASE}/flower/", timeout=10)
+    assert response.status_code == 200 and "Flower" in response.text, response.status_code
+    header_once(response, "X-Frame-Options", "DENY")
+    step("Flower: a staff non-superuser gets 403, a superuser sees the dashboard and metrics")
 
 
 def run_checks(stack: Stack) -> None:
@@ -291,29 +456,29 @@ def run_checks(stack: Stack) -> None:
     assert response.status_code == 200 and "text/css" in response.headers["Content-Type"]
     assert "max-age=31536000" in response.headers.get("Cache-Control", ""), response.headers
     assert response.headers.get("Server", "").startswith("nginx")
-    step("a static file is served by nginx itself, with long cache headers")
+    header_once(response, "X-Frame-Options", "DENY")
+    header_once(response, "X-Content-Type-Options", "nosniff")
+    step("a static file is served by nginx itself, with long cache headers and its own headers")
 
     response = requests.get(f"{BASE}/docs/", timeout=5)
     assert response.status_code == 200 and "Inventory back office" in response.text
     assert requests.get(f"{BASE}/docs/architecture/", timeout=5).status_code == 200
     step("/docs/ serves the MkDocs site")
 
-    flower = f"http://127.0.0.1:{FLOWER_PORT}/"
-    assert requests.get(flower, timeout=10).status_code == 401
-    assert requests.get(flower, auth=FLOWER_AUTH, timeout=10).status_code == 200
-    step("Flower answers only with its basic-auth credentials")
     heartbeat = stack.tmp / "var" / "beat-heartbeat"
     assert time.time() - heartbeat.stat().st_mtime < 30
     step("beat keeps its heartbeat file fresh")
 
-    admin = login(*ADMIN)
+    admin = tls_checks(stack)
     products = admin.get(f"{BASE}/admin/catalog/product/", timeout=20)
     assert products.status_code == 200 and re.search(r"[A-Z0-9]{2,4}-\d{7}", products.text)
     step("log in to the admin and open the product list")
 
-    from e2e_flows import api_flow, export_flow  # the feature-specific checks
+    from e2e_flows import api_flow, export_flow, hung_redis_flow, killed_worker_flow
 
-    export_flow(BASE, admin, login(*OTHER), step, stack.manage)
+    other = login(*OTHER)
+    flower_checks(admin, other)
+    export_flow(BASE, admin, other, step, stack.manage)
     api_flow(BASE, ADMIN, step)
 
     stack.stop_redis()
@@ -328,6 +493,10 @@ def run_checks(stack: Stack) -> None:
         "health 200", lambda: requests.get(f"{BASE}/health/", timeout=10).status_code == 200, 60
     )
     step("starting Redis again turns /health/ back to 200")
+
+    # The fault runs of issue 10, last.
+    hung_redis_flow(BASE, admin, ADMIN, step, stack.redis.pid)
+    killed_worker_flow(stack, step)
 
 
 def main() -> int:
