@@ -4,15 +4,23 @@ There is no Docker engine on the CI machines, so the compose file and the
 Dockerfile are checked by reading them.
 """
 
+import http.client
+import http.server
 import importlib.util
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,3 +292,220 @@ def test_nginx_config_of_each_mode_passes_nginx_t(mode, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+# --- nginx's behaviour, with a stand-in upstream ------------------------------
+# One small HTTP server plays gunicorn and Flower: it echoes the headers it
+# received and answers like Django would (its own security headers, the
+# X-Accel-Redirect of a private download, the Flower gate's verdict).
+
+
+class _Upstream(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    flower_verdict = 401
+    flower_hits = 0
+
+
+class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        django = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",
+        }
+        if self.path.startswith("/flower-auth/"):
+            self._send(self.server.flower_verdict)
+        elif self.path.startswith("/flower/"):
+            self.server.flower_hits += 1
+            self._send(200, b"flower")
+        elif self.path == "/download/":
+            self._send(200, headers={**django, "X-Accel-Redirect": "/protected/export.csv"})
+        else:
+            body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+            self._send(200, body, {**django, "Content-Type": "application/json"})
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def upstream():
+    server = _Upstream(("127.0.0.1", 0), _UpstreamHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def run_nginx(tmp_path, upstream):
+    """Start nginx in a mode against the stand-in upstream; returns its ports."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    e2e = _load_e2e()
+    e2e.make_certificate(tmp_path / "tls")
+    # nginx's workers (user nobody) read the private file: outside pytest's
+    # private tmp_path tree.
+    media = Path(tempfile.mkdtemp(prefix="inventory-nginx-media-"))
+    media.chmod(0o755)
+    (media / "export.csv").write_text("id\n1\n")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    processes = []
+
+    def start(mode: str, trusted: str = "127.0.0.1/32") -> dict:
+        ports = {"http": _free_port(), "tls": _free_port()}
+        address = f"127.0.0.1:{upstream.server_address[1]}"
+        conf = e2e.render_nginx(
+            mode,
+            tmp_path / f"nginx-{mode}",
+            logs,
+            NGINX_PORT=f"127.0.0.1:{ports['http']}",
+            NGINX_TLS_PORT=f"127.0.0.1:{ports['tls']}",
+            NGINX_HTTPS_PORT_SUFFIX=f":{ports['tls']}",
+            NGINX_TLS_CERTIFICATE=str(tmp_path / "tls" / "cert.pem"),
+            NGINX_TLS_CERTIFICATE_KEY=str(tmp_path / "tls" / "key.pem"),
+            NGINX_TRUSTED_PROXIES=trusted,
+            NGINX_UPSTREAM=address,
+            NGINX_FLOWER_UPSTREAM=address,
+            NGINX_STATIC_ROOT=str(tmp_path),
+            NGINX_DOCS_ROOT=str(tmp_path),
+            NGINX_MEDIA_ROOT=str(media),
+            NGINX_MAX_BODY_SIZE="1m",
+        )
+        process = subprocess.Popen(
+            [nginx, "-c", str(conf), "-e", str(logs / f"{mode}-error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", ports["http"]), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError((logs / f"{mode}-error.log").read_text())
+        ports["ca"] = str(tmp_path / "tls" / "cert.pem")
+        return ports
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+    shutil.rmtree(media, ignore_errors=True)
+
+
+def _get(port: int, path: str, headers: dict | None = None, source: str = "127.0.0.1"):
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+def _received(body: bytes) -> dict:
+    return json.loads(body)
+
+
+def test_tls_mode_redirects_http_and_tells_django_the_real_scheme(run_nginx):
+    ports = run_nginx("tls")
+    status, headers, _ = _get(ports["http"], "/admin/?q=1", {"X-Forwarded-Proto": "https"})
+    assert status == 301
+    assert dict(headers)["Location"] == f"https://127.0.0.1:{ports['tls']}/admin/?q=1"
+    # Health probes stay on plain HTTP, and Django hears "http", not a client's claim.
+    status, _, body = _get(ports["http"], "/health/", {"X-Forwarded-Proto": "https"})
+    assert status == 200 and _received(body)["x-forwarded-proto"] == "http"
+    response = requests.get(
+        f"https://127.0.0.1:{ports['tls']}/admin/",
+        headers={"X-Forwarded-Proto": "http"},
+        verify=ports["ca"],
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.json()["x-forwarded-proto"] == "https"
+
+
+def test_proxied_mode_believes_the_forwarded_scheme_only_from_the_trusted_proxy(run_nginx):
+    ports = run_nginx("proxied", trusted="127.0.0.1/32")
+    claim = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    # From the balancer: its "https" reaches Django unchanged, never nginx's http.
+    status, _, body = _get(ports["http"], "/admin/", claim, source="127.0.0.1")
+    seen = _received(body)
+    assert status == 200 and seen["x-forwarded-proto"] == "https"
+    assert seen["x-forwarded-for"].split(", ")[-1] == "203.0.113.7"  # the client, via realip
+    # From anyone else: the same headers are not believed.
+    status, _, body = _get(ports["http"], "/admin/", claim, source="127.0.0.2")
+    seen = _received(body)
+    assert status == 200 and seen["x-forwarded-proto"] == "http"
+    assert seen["x-forwarded-for"].split(", ")[-1] == "127.0.0.2"
+
+
+def test_each_security_header_is_sent_once_and_private_files_keep_them(run_nginx):
+    ports = run_nginx("proxied")
+    for path in ("/admin/", "/download/"):
+        status, headers, body = _get(ports["http"], path)
+        assert status == 200, (path, status)
+        names = [name.lower() for name, _ in headers]
+        for header in (
+            "x-content-type-options",
+            "x-frame-options",
+            "referrer-policy",
+            "permissions-policy",
+        ):
+            assert names.count(header) == 1, (path, header, headers)
+    assert body == b"id\n1\n"  # the X-Accel-Redirect'ed private file
+    assert dict(headers)["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize(
+    "path", ["/flower/", "/flower/metrics", "/flower/healthcheck", "/flower/api/workers"]
+)
+def test_nothing_of_flower_is_reached_without_the_gate(run_nginx, upstream, path):
+    ports = run_nginx("proxied")
+    upstream.flower_verdict = 401
+    status, headers, _ = _get(ports["http"], path)
+    assert status == 302 and "/admin/login/" in dict(headers)["Location"]
+    upstream.flower_verdict = 403
+    assert _get(ports["http"], path)[0] == 403
+    assert upstream.flower_hits == 0
+    upstream.flower_verdict = 204
+    status, _, body = _get(ports["http"], path)
+    assert status == 200 and body == b"flower" and upstream.flower_hits == 1
+
+
+# --- the gate itself ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_flower_gate_lets_only_an_active_superuser_through(client, django_user_model):
+    url = "/flower-auth/"
+    assert client.get(url, secure=True).status_code == 401
+    staff = django_user_model.objects.create_user("staff", password="x-pass-12345", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url, secure=True).status_code == 403
+    boss = django_user_model.objects.create_superuser("boss", "b@example.com", "x-pass-12345")
+    client.force_login(boss)
+    response = client.get(url, secure=True)
+    assert response.status_code == 204
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
