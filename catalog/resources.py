@@ -19,25 +19,26 @@ from import_export import fields, resources, widgets
 
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
 
-# A cell starting with one of these is run as a formula by spreadsheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_CHARS = frozenset("0123456789.,")
-_FORMULA_START = frozenset(FORMULA_PREFIXES)
 _CENT = Decimal("0.01")
 _TOO_LARGE = Decimal("10000000000")
 
 
-def looks_like_formula(text: str) -> bool:
-    """True for text a spreadsheet would evaluate (``=1+1``, ``@SUM``, ``-A1``...).
+def _refuse_structures(value) -> None:
+    # A JSON file may hold an object or a list where a cell belongs; storing
+    # its Python repr as text would be nonsense.
+    if isinstance(value, dict | list):
+        raise ValueError(
+            _("Expected a single value, found a JSON %(kind)s.")
+            % {"kind": _("object") if isinstance(value, dict) else _("list")}
+        )
 
-    ``-5`` or ``+3.5`` are numbers, not formulas.
-    """
-    if not text or text[0] not in FORMULA_PREFIXES:
-        return False
-    if text[0] in "+-":
-        rest = text[1:].strip()
-        return not rest or not set(rest) <= _NUMBER_CHARS
-    return True
+
+def _refuse_nul(text: str) -> str:
+    # PostgreSQL cannot store U+0000 in text; refused here, in the check that
+    # the preview and the import share, instead of failing the write.
+    if "\x00" in text:
+        raise ValueError(_("Contains an invisible NUL character (U+0000); remove it."))
+    return text
 
 
 def as_text(value) -> str:
@@ -45,14 +46,20 @@ def as_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, float) and value.is_integer():
+        return _refuse_nul(value.strip())
+    _refuse_structures(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return str(value).strip()
 
 
 class TextWidget(widgets.CharWidget):
-    """Text with a length limit; refuses cells a spreadsheet would run as formulas."""
+    """Text with a length limit.
+
+    Text that a spreadsheet could run as a formula is kept as text, as the
+    admin and the API keep it; every export quotes it (see
+    ``reports.transfers.spreadsheet``).
+    """
 
     def __init__(self, *, max_length: int | None = None, required: bool = False):
         super().__init__(coerce_to_string=True, allow_blank=True)
@@ -60,24 +67,13 @@ class TextWidget(widgets.CharWidget):
         self.required = required
 
     def clean(self, value, row=None, **kwargs):
-        if type(value) is str:
-            # Formula check before stripping: a leading tab or CR counts too.
-            if value[:1] in ("\t", "\r") and value.strip():
-                raise ValueError(
-                    _("Starts with a tab or line break, which a spreadsheet runs as a formula.")
-                )
-            text = value.strip()
-        else:
-            text = as_text(value)
+        text = value.strip() if type(value) is str else as_text(value)
         if not text:
             if self.required:
                 raise ValueError(_("This column is required."))
             return ""
-        if text[0] in _FORMULA_START and looks_like_formula(text):
-            raise ValueError(
-                _("“%(value)s” starts with “%(char)s”, which a spreadsheet runs as a formula.")
-                % {"value": text[:40], "char": text[0]}
-            )
+        if "\x00" in text:
+            _refuse_nul(text)
         if self.max_length is not None and len(text) > self.max_length:
             raise ValueError(
                 _("At most %(max)d characters (this one has %(length)d).")
@@ -133,13 +129,16 @@ class MoneyWidget(widgets.DecimalWidget):
         if not number.is_finite():
             raise ValueError(_("“%(value)s” is not a number.") % {"value": text[:40]})
         if number < 0:
-            raise ValueError(_("Cannot be negative (%(value)s).") % {"value": text})
+            raise ValueError(_("Cannot be negative (%(value)s).") % {"value": text[:40]})
+        # Before quantize: 1E+30 (as Excel writes it) or 1e999 would overflow
+        # the decimal context instead of giving a message.
+        if number >= _TOO_LARGE:
+            raise ValueError(_("Too large (%(value)s).") % {"value": text[:40]})
         rounded = number.quantize(_CENT)
         if rounded != number:
-            raise ValueError(_("At most 2 decimal places (%(value)s).") % {"value": text})
-        if rounded >= _TOO_LARGE:
-            raise ValueError(_("Too large (%(value)s).") % {"value": text})
-        return rounded
+            raise ValueError(_("At most 2 decimal places (%(value)s).") % {"value": text[:40]})
+        # + 0 turns -0.00 into 0.00.
+        return rounded + 0
 
     def render(self, value, obj=None, **kwargs):
         return value

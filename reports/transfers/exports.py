@@ -5,10 +5,14 @@ memory stays flat whatever the row count; CSV goes through ``csv.writer``,
 XLSX through a streaming SpreadsheetML writer (``reports.transfers.xlsx``), JSON is written one
 object at a time.
 
-Spreadsheet formula injection: a text cell starting with ``= + - @``, a tab
-or a carriage return is prefixed with ``'`` in CSV and XLSX, so a spreadsheet
-shows it as text instead of running it. Numbers are written as numbers and
-never escaped. JSON keeps the exact text: no spreadsheet opens it.
+Spreadsheet formula injection: text a spreadsheet could run is quoted with
+``'`` in CSV and XLSX (the rule, and its inverse on import, is in
+``reports.transfers.spreadsheet``). Numbers are written as numbers and never
+quoted. JSON keeps the exact text: no spreadsheet opens it.
+
+Dates are in the site's time zone (``TIME_ZONE``), as the admin shows them:
+real date cells in XLSX, ``YYYY-MM-DD HH:MM:SS`` in CSV (which spreadsheets
+read as dates), ISO 8601 with the offset in JSON.
 """
 
 import csv
@@ -17,22 +21,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import orjson
+from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import widgets
 
-from catalog.resources import FORMULA_PREFIXES, FlagWidget, MoneyWidget, WholeNumberWidget
+from catalog.resources import FlagWidget, MoneyWidget, WholeNumberWidget
+from reports.transfers.spreadsheet import QUOTE_PREFIXES, SQL_QUOTE_CONDITION, quote
 from reports.transfers.xlsx import StreamingSheet
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 10_000
 CHUNK = 2_000
-_FORMULA = frozenset(FORMULA_PREFIXES)
-
-
-def escape_formula(text: str) -> str:
-    return "'" + text if text and text[0] in _FORMULA else text
+CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+_SQL_CSV_DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 
 
 def export_columns(resource) -> list[tuple[str, str, str]]:
@@ -63,6 +67,7 @@ def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
     text = [i for i, (_h, _p, kind) in enumerate(columns) if kind == "text"]
     dates = [i for i, (_h, _p, kind) in enumerate(columns) if kind == "datetime"]
     count = 0
+    zone = timezone.get_default_timezone()
     # utf-8-sig: Excel reads the file as UTF-8 only with the BOM.
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
@@ -72,11 +77,11 @@ def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
             row = list(row)
             for i in text:
                 value = row[i]
-                if value and value[0] in _FORMULA:
+                if value and value[0] in QUOTE_PREFIXES:
                     row[i] = "'" + value
             for i in dates:
                 if row[i] is not None:
-                    row[i] = row[i].isoformat()
+                    row[i] = row[i].astimezone(zone).strftime(CSV_DATE_FORMAT)
             write(row)
             count += 1
             if count % PROGRESS_EVERY == 0:
@@ -87,12 +92,12 @@ def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
 def write_xlsx(path: Path, columns, rows: Iterable[tuple], tick) -> int:
     # A streaming writer of our own: xlsxwriter's per-cell cost caps the
     # product export near 10,000 rows/s here (see reports.transfers.xlsx).
-    with StreamingSheet(path, _("Export")) as sheet:
+    with StreamingSheet(path, _("Export"), zone=timezone.get_default_timezone()) as sheet:
         sheet.header([header for header, _p, _k in columns])
         return sheet.rows(
             rows,
             [kind for _h, _p, kind in columns],
-            transform=escape_formula,
+            transform=quote,
             tick=tick,
             every=PROGRESS_EVERY,
         )
@@ -107,10 +112,17 @@ def _json_default(value):
 
 def write_json(path: Path, columns, rows: Iterable[tuple], tick) -> int:
     headers = [header for header, _p, _k in columns]
+    dates = [i for i, (_h, _p, kind) in enumerate(columns) if kind == "datetime"]
+    zone = timezone.get_default_timezone()
     count = 0
     with open(path, "wb") as handle:
         handle.write(b"[")
         for row in rows:
+            if dates:
+                row = list(row)
+                for i in dates:
+                    if row[i] is not None:
+                        row[i] = row[i].astimezone(zone)
             handle.write(b"\n" if count == 0 else b",\n")
             handle.write(orjson.dumps(dict(zip(headers, row, strict=True)), default=_json_default))
             count += 1
@@ -122,30 +134,32 @@ def write_json(path: Path, columns, rows: Iterable[tuple], tick) -> int:
 
 WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json}
 
-_SQL_FORMULA = "left({c}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')"
-
 
 def copy_csv(path: Path, columns, queryset, tick, total: int) -> int:
     """CSV written by PostgreSQL (COPY TO), the same cells as ``write_csv``.
 
-    Formula escaping, booleans and ISO dates are done in the SELECT, so
+    Formula quoting, booleans and local dates are done in the SELECT, so
     Python only moves bytes: several times faster than csv.writer on a wide
     row. The rows keep the queryset's order (a plain projection of an
     ordered subquery).
     """
     aliases = {f"c{i}": F(column_path) for i, (_h, column_path, _k) in enumerate(columns)}
-    inner, params = queryset.values(**aliases).query.sql_with_params()
+    inner, inner_params = queryset.values(**aliases).query.sql_with_params()
     select = []
+    params: list = []
     for i, (_header, _path, kind) in enumerate(columns):
         c = f"t.c{i}"
         if kind == "text":
-            select.append(f"CASE WHEN {_SQL_FORMULA.format(c=c)} THEN '''' || {c} ELSE {c} END")
+            condition = SQL_QUOTE_CONDITION.format(c=c)
+            select.append(f"CASE WHEN {condition} THEN '''' || {c} ELSE {c} END")
         elif kind == "bool":
             select.append(f"CASE WHEN {c} THEN 'True' WHEN NOT {c} THEN 'False' END")
         elif kind == "datetime":
-            select.append(f"to_json({c}) #>> '{{}}'")
+            select.append(f"to_char({c} AT TIME ZONE %s, '{_SQL_CSV_DATE_FORMAT}')")
+            params.append(settings.TIME_ZONE)
         else:
             select.append(c)
+    params.extend(inner_params)
     sql = f"COPY (SELECT {', '.join(select)} FROM ({inner}) t) TO STDOUT WITH (FORMAT csv)"
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerow([header for header, _p, _k in columns])

@@ -147,6 +147,9 @@ def _key_columns(resource) -> list[str]:
 class _Checker:
     """Runs steps 2-5 for one file; ``records`` holds the valid rows."""
 
+    # Export-only columns whose raw cells ``clean_rows`` keeps in ``self.raw``.
+    raw_columns: tuple[str, ...] = ()
+
     def __init__(self, transfer: Transfer, table: Table, *, progress: Progress | None):
         self.transfer = transfer
         self.resource = transfer.resource()
@@ -171,7 +174,15 @@ class _Checker:
         width = max(column.index for column in self.columns) + 1
         value_columns = [column for column in self.columns if column.kind == "value"]
         fk_columns = [column for column in self.columns if column.kind == "fk"]
-        readonly_columns = [column for column in self.columns if column.kind == "readonly"]
+        # Export-only columns (a product's stock, a movement's date or author)
+        # are not read: an export imports back whatever they say. A subclass
+        # may keep some raw (a movement's id, to spot rows already recorded).
+        kept_columns = [
+            column
+            for column in self.columns
+            if column.kind == "readonly" and column.name in self.raw_columns
+        ]
+        raw = self.raw = {column.name: {} for column in kept_columns}
         # Only the cells a widget reads from the rest of the row (the brand of
         # a product model) go into the per-row dict.
         index_of = {column.name: column.index for column in self.columns}
@@ -193,7 +204,7 @@ class _Checker:
         # Plain tuples, looked up once: this loop runs once per row.
         values_plan = [(c.widget.clean, c.index, c.slot, c.name) for c in value_columns]
         fk_plan = [(c.widget.key, c.index, c.slot, c.name, c.keys.add) for c in fk_columns]
-        readonly_plan = [(c.widget.clean, c.index, c.name) for c in readonly_columns]
+        raw_plan = [(c.index, raw[c.name]) for c in kept_columns]
         key_slots = self.key_slots
         single_key = key_slots[0] if len(key_slots) == 1 else None
         progress = self.progress
@@ -225,12 +236,9 @@ class _Checker:
                 values[slot] = key
                 if key is not None:
                     remember(key)
-            for clean, index, name in readonly_plan:
-                try:
-                    clean(cells[index])
-                except ValueError as exc:
-                    add_error(RowError(number, name, str(exc)))
-                    bad = True
+            for index, kept in raw_plan:
+                if cells[index] is not None and cells[index] != "":
+                    kept[number] = cells[index]
             if not bad and key_slots:
                 key = (
                     (values[single_key],)
@@ -329,13 +337,58 @@ class UpsertImport(_Checker):
         _update(self.model, attnames, self.changed, now)
 
 
+def _whole_number(cell) -> int | None:
+    """A cell as a positive whole number (``12``, ``12.0``, ``"12"``), else None."""
+    if isinstance(cell, bool):
+        return None
+    if isinstance(cell, float):
+        number = int(cell) if cell.is_integer() else None
+    else:
+        text = str(cell).strip()
+        number = int(text) if text.isascii() and text.isdigit() else None
+    return number if number is not None and 0 < number < 2**63 else None
+
+
+@dataclass
+class StockChange:
+    """What a movement file does to one product's stock."""
+
+    product_id: int
+    serial_number: str
+    title: str
+    before: int
+    after: int
+    reorder_level: int
+
+    @property
+    def level(self) -> str:
+        """ "out" at zero, "low" at or below the reorder level, else "ok"."""
+        if self.after <= 0:
+            return "out"
+        return "low" if self.after <= self.reorder_level else "ok"
+
+    def as_dict(self) -> dict:
+        return {
+            "product_id": self.product_id,
+            "serial_number": self.serial_number,
+            "title": self.title,
+            "before": self.before,
+            "after": self.after,
+            "reorder_level": self.reorder_level,
+            "level": self.level,
+        }
+
+
 class MovementImport(_Checker):
     """Inflows or outflows, appended through the ledger service."""
+
+    raw_columns = ("id",)
 
     def check(self, *, lock: bool) -> None:
         self.clean_rows()
         self.resolve_foreign_keys()
         self.slot = {column.attname: column.slot for column in self.writable}
+        self.skip_recorded()
         product_ids = {values[self.slot["product_id"]] for _n, values in self.records}
         if lock:
             # Locks every product of the file, in primary-key order, for the
@@ -344,12 +397,79 @@ class MovementImport(_Checker):
             stock = {pk: p.quantity for pk, p in ledger.lock_products(product_ids).items()}
         else:
             stock = dict(
-                self.model._meta.get_field("product")
-                .related_model.objects.filter(pk__in=product_ids)
-                .values_list("pk", "quantity")
+                self.product_model.objects.filter(pk__in=product_ids).values_list("pk", "quantity")
             )
         self.stock_rules(stock)
         self.result.new = len(self.records)
+
+    @property
+    def product_model(self):
+        return self.model._meta.get_field("product").related_model
+
+    def skip_recorded(self) -> None:
+        """Rows that carry a movement id: already recorded, or refused; never doubled.
+
+        An export of movements carries each one's id. Read back, such a row
+        is that movement again, not a new one: it is skipped when the
+        movement here has the same product and quantity, and refused when it
+        does not (movements are never edited) or does not exist.
+        """
+        ids = self.raw.get("id")
+        if not ids:
+            return
+        wanted: dict[int, int] = {}
+        kept = []
+        for number, values in self.records:
+            cell = ids.get(number)
+            if cell is None:
+                kept.append((number, values))
+                continue
+            movement_id = _whole_number(cell)
+            if movement_id is None:
+                self.error(
+                    number,
+                    "id",
+                    _(
+                        "“%(value)s” is not a movement number. Leave the id empty to record "
+                        "the row as a new movement."
+                    )
+                    % {"value": str(cell)[:40]},
+                )
+                self.result.invalid += 1
+                continue
+            wanted[number] = movement_id
+            kept.append((number, values))
+        found = {
+            pk: (product_id, quantity)
+            for pk, product_id, quantity in self.model.objects.filter(
+                pk__in=list(wanted.values())
+            ).values_list("pk", "product_id", "quantity")
+        }
+        self.records = []
+        product_slot, quantity_slot = self.slot["product_id"], self.slot["quantity"]
+        for number, values in kept:
+            movement_id = wanted.get(number)
+            if movement_id is None:
+                self.records.append((number, values))
+                continue
+            recorded = found.get(movement_id)
+            if recorded == (values[product_slot], values[quantity_slot]):
+                self.result.unchanged += 1
+                continue
+            message = (
+                _(
+                    "Movement %(id)d is already recorded with another product or quantity, "
+                    "and movements cannot be changed. Reverse it in the admin, or leave the "
+                    "id empty to record this row as a new movement."
+                )
+                if recorded
+                else _(
+                    "There is no movement %(id)d here. Leave the id empty to record the row "
+                    "as a new movement."
+                )
+            )
+            self.error(number, "id", message % {"id": movement_id})
+            self.result.invalid += 1
 
     def stock_rules(self, stock: dict[int, int]) -> None:
         kept = []
@@ -359,20 +479,25 @@ class MovementImport(_Checker):
         supplier_slot = self.slot.get("supplier_id")
         reason_slot = self.slot.get("reason")
         reason_default = self.resource.fields["reason"].widget.default
+        before = dict(stock)
         names = {}
+
+        def serial(product):
+            if not names:
+                names.update(
+                    self.product_model.objects.filter(pk__in=stock).values_list(
+                        "pk", "serial_number"
+                    )
+                )
+            return names.get(product)
+
         for number, values in self.records:
             product = values[product_slot]
             quantity = values[quantity_slot]
             reason = values[reason_slot] if reason_slot is not None else reason_default
+            available = stock.get(product, 0)
             if outflow:
-                available = stock.get(product, 0)
                 if quantity > available:
-                    if not names:
-                        names = dict(
-                            self.model._meta.get_field("product")
-                            .related_model.objects.filter(pk__in=stock)
-                            .values_list("pk", "serial_number")
-                        )
                     self.error(
                         number,
                         "quantity",
@@ -380,21 +505,54 @@ class MovementImport(_Checker):
                             "Not enough stock of %(product)s: %(asked)d asked, %(available)d "
                             "available (after the earlier rows of this file)."
                         )
+                        % {"product": serial(product), "asked": quantity, "available": available},
+                    )
+                    self.result.invalid += 1
+                    continue
+                stock[product] = available - quantity
+            else:
+                if reason == "purchase" and (
+                    supplier_slot is None or values[supplier_slot] is None
+                ):
+                    self.error(number, "supplier", _("A purchase needs a supplier."))
+                    self.result.invalid += 1
+                    continue
+                # The ledger's own ceiling, checked here so that the preview
+                # refuses what the import would.
+                if quantity > ledger.MAX_STOCK - available:
+                    self.error(
+                        number,
+                        "quantity",
+                        _(
+                            "%(product)s cannot hold more than %(max)s units in stock "
+                            "(%(available)d already, after the earlier rows of this file)."
+                        )
                         % {
-                            "product": names.get(product),
-                            "asked": quantity,
+                            "product": serial(product),
+                            "max": ledger.MAX_STOCK,
                             "available": available,
                         },
                     )
                     self.result.invalid += 1
                     continue
-                stock[product] = available - quantity
-            elif reason == "purchase" and (supplier_slot is None or values[supplier_slot] is None):
-                self.error(number, "supplier", _("A purchase needs a supplier."))
-                self.result.invalid += 1
-                continue
+                stock[product] = available + quantity
             kept.append((number, values))
         self.records = kept
+        self.stock_changes = self._stock_changes(before, stock)
+
+    def _stock_changes(self, before: dict[int, int], after: dict[int, int]) -> list[StockChange]:
+        moved = [pk for pk in after if after[pk] != before.get(pk)]
+        details = self.product_model.objects.filter(pk__in=moved).values_list(
+            "pk", "serial_number", "title", "reorder_level"
+        )
+        changes = [
+            StockChange(pk, serial_number, title, before[pk], after[pk], reorder_level)
+            for pk, serial_number, title, reorder_level in details
+        ]
+        # The products the file leaves empty or low first: those need a look.
+        order = {"out": 0, "low": 1, "ok": 2}
+        changes.sort(key=lambda change: (order[change.level], change.serial_number))
+        return changes
 
     def write(self, *, user) -> None:
         create = ledger.outflow_create if self.transfer.import_kind == "outflow" else None

@@ -1,9 +1,14 @@
-"""Read an uploaded CSV, XLSX or JSON file into a header and rows.
+"""Read an uploaded CSV, XLSX/ODS or JSON file into a header and rows.
 
 Every problem with the file as a whole (empty, binary, wrong encoding, too
 many rows, unreadable) raises ``ImportFileError`` with a message a person
 understands. The row limit is checked before any row is validated, and the
 count stops as soon as the limit is passed.
+
+Workbooks and JSON are parsed first in a child process with a memory
+ceiling and a deadline (``probe``): a crafted file cannot kill or hang the
+worker. Text cells of spreadsheet formats lose the ``'`` that our exports
+put before formula-like text (``spreadsheet.unquote``).
 """
 
 import csv
@@ -14,7 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from reports.transfers import probe
+from reports.transfers.spreadsheet import unquote_row
 
 
 class ImportFileError(Exception):
@@ -48,7 +57,10 @@ def _is_blank(cells) -> bool:
 def _decode(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04"):
         raise ImportFileError(
-            _("This is an XLSX (or other zip) file, not CSV text. Choose the XLSX format.")
+            _(
+                "This is a workbook (XLSX, ODS or another zip file), not CSV text. "
+                "Choose the XLSX/ODS format."
+            )
         )
     head = data[:8192]
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
@@ -65,8 +77,20 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # Excel on Windows saves CSV as Latin-1 (cp1252); every byte decodes.
-        return data.decode("cp1252", errors="replace")
+        pass
+    # Excel on Windows saves CSV as Windows-1252. Five bytes have no meaning
+    # there: such a file is in some other encoding, and guessing would store
+    # replacement characters instead of the person's text.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _(
+                "The file is neither UTF-8 nor Windows-1252 text (byte 0x%(byte)02X at "
+                "position %(position)d). Save it as “CSV UTF-8” and upload it again."
+            )
+            % {"byte": data[error.start], "position": error.start}
+        ) from None
 
 
 def _read_csv(path: Path, max_rows: int) -> Table:
@@ -106,7 +130,7 @@ def _read_csv(path: Path, max_rows: int) -> Table:
             for cells in reader:
                 # Fast path: a first cell with text means the row is not blank.
                 if (cells and cells[0].strip()) or not _is_blank(cells):
-                    yield reader.line_num, cells
+                    yield reader.line_num, unquote_row(cells)
         except csv.Error as error:
             raise ImportFileError(
                 _("Line %(line)d is not valid CSV: %(error)s")
@@ -116,18 +140,42 @@ def _read_csv(path: Path, max_rows: int) -> Table:
     return Table(headers, rows(), -1)
 
 
+def _probe(path: Path, file_format: str) -> None:
+    try:
+        probe.check(
+            path,
+            file_format,
+            max_memory_mb=settings.IMPORT_READER_MAX_MEMORY_MB,
+            timeout=settings.IMPORT_READER_TIMEOUT_SECONDS,
+        )
+    except probe.Unreadable as unreadable:
+        detail = {
+            "memory": _("reading it needs more memory than an import may use"),
+            "time": _("reading it takes longer than an import may take"),
+        }.get(unreadable.reason, _("the reader could not make sense of it"))
+        raise ImportFileError(
+            _("This file cannot be read (%(detail)s). Nothing was imported.") % {"detail": detail}
+        ) from None
+
+
 def _read_xlsx(path: Path, max_rows: int) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    _probe(path, "xlsx")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        # From the bytes, not the name: an ODS (or XLS) upload is read too.
+        with open(path, "rb") as handle:
+            workbook = CalamineWorkbook.from_filelike(handle)
         sheet = workbook.get_sheet_by_index(0)
     except (CalamineError, OSError, ValueError, IndexError):
         raise ImportFileError(
-            _("This file is not a valid XLSX workbook. Save it from a spreadsheet as .xlsx.")
+            _(
+                "This file is not a valid XLSX or ODS workbook. "
+                "Save it from a spreadsheet as .xlsx or .ods."
+            )
         ) from None
     except Exception:  # the Rust reader raises its own error types
-        raise ImportFileError(_("This file is not a valid XLSX workbook.")) from None
+        raise ImportFileError(_("This file is not a valid XLSX or ODS workbook.")) from None
     if sheet.height > max_rows + 1:
         raise _too_many(max_rows)
     iterator = iter(sheet.iter_rows())
@@ -145,7 +193,7 @@ def _read_xlsx(path: Path, max_rows: int) -> Table:
     def rows():
         for number, cells in enumerate(iterator, start=start + 1):
             if not _is_blank(cells):
-                yield number, list(cells)
+                yield number, unquote_row(list(cells))
 
     return Table(headers, rows(), sheet.height - start)
 
@@ -154,6 +202,7 @@ def _read_json(path: Path, max_rows: int) -> Table:
     data = path.read_bytes()
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
+    _probe(path, "json")
     try:
         items = json.loads(data, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
