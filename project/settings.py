@@ -135,6 +135,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Seconds a Redis call (cache or broker) may take to connect, and to answer.
+# Redis answers in a millisecond; one that has not answered in this long is
+# hung (a frozen process, a partition) and the request goes on without it.
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 2)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -142,12 +146,33 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "inventory"),
             "TIMEOUT": 60 * 60,
-            # An unreachable Redis must fail fast (the dashboard then computes
-            # live, /health/ says 503) instead of hanging a request.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # An unreachable or hung Redis must fail fast (the dashboard then
+            # computes live, /health/ says 503) instead of hanging a request.
+            # No retry: redis-py retries only when asked (retry_on_timeout,
+            # retry_on_error), so one call costs at most one timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "retry_on_timeout": False,
+            },
         }
     }
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+    # Read by kombu's Redis transport (kombu/transport/redis.py). Without
+    # socket_timeout a publish to a hung Redis waits forever. The worker's
+    # BRPOP waits 1 s at a time (brpop_timeout), well inside it.
+    # visibility_timeout: a message of an acks-late task (imports, exports)
+    # not acknowledged after this long is handed to a worker again. It must
+    # exceed the longest such task (TRANSFER_TASK_TIME_LIMIT, 16 min), or a
+    # job still running would be delivered twice. A dead worker's job does
+    # not wait for it: the heartbeat sweep fails it within ~2 minutes
+    # (reports.notifications), and a late redelivery finds it finished.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        "retry_on_timeout": False,
+        "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 20 * 60),
+    }
 else:
     # A cache every process on the machine shares (web, worker, beat), so a
     # metric the worker computes is what the web process reads.
@@ -182,6 +207,17 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing (a web request queuing an export) must fail in bounded time when
+# the broker is down or hung: connect within REDIS_TIMEOUT_SECONDS, and one
+# retry on a fresh connection instead of kombu's default three. A job that
+# cannot be queued is marked Failed (retryable) and the person is told.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULER = "project.beat:HeartbeatScheduler"
 BEAT_HEARTBEAT_FILE = env_str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat-heartbeat"))
 
@@ -371,8 +407,16 @@ TRANSFER_TASK_TIME_LIMIT = env_int("TRANSFER_TASK_TIME_LIMIT", 16 * 60)
 TRANSFER_TASK_QUEUE = env_str("TRANSFER_TASK_QUEUE", "celery")
 # A redelivered task (worker killed) runs at most this many times in all.
 TRANSFER_TASK_MAX_ATTEMPTS = env_int("TRANSFER_TASK_MAX_ATTEMPTS", 3)
-# Notifications still Pending after this many minutes were lost by the broker.
-TRANSFER_PENDING_TIMEOUT_MINUTES = env_int("TRANSFER_PENDING_TIMEOUT_MINUTES", 24 * 60)
+# A running import or export writes a heartbeat this often; one whose
+# heartbeat is older than the stale limit lost its worker, and the sweep
+# (every minute) fails it, retryable: within stale + 60 s of the death.
+TRANSFER_HEARTBEAT_SECONDS = env_int("TRANSFER_HEARTBEAT_SECONDS", 10)
+TRANSFER_HEARTBEAT_STALE_SECONDS = env_int("TRANSFER_HEARTBEAT_STALE_SECONDS", 45)
+# A Pending job whose message was sent this long ago is sent again (the same
+# task id: a duplicate cannot run it twice), in case the broker lost it.
+TRANSFER_PENDING_REPUBLISH_MINUTES = env_int("TRANSFER_PENDING_REPUBLISH_MINUTES", 5)
+# Still Pending after this many minutes (re-sent several times): Failed.
+TRANSFER_PENDING_TIMEOUT_MINUTES = env_int("TRANSFER_PENDING_TIMEOUT_MINUTES", 60)
 
 # --- Observability --------------------------------------------------------
 SENTRY_DSN = env_str("SENTRY_DSN", "")

@@ -62,6 +62,12 @@ class TaskNotification(models.Model):
     is_read = models.BooleanField(_("read"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # When its task was last handed to the broker (created, retried or
+    # re-sent by the sweep): a Pending job is re-sent when this is old.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # Refreshed every TRANSFER_HEARTBEAT_SECONDS by the running task; a
+    # Processing job whose heartbeat is stale lost its worker.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:

@@ -7,12 +7,31 @@ Lifecycle (from the architecture guide)::
 
 A task is queued only after the transaction that created (or retried) its
 notification commits, so the worker never looks for a row that is not there
-yet. Tasks run with acks-late: a worker that dies mid-task gets its message
-redelivered, and ``notification_start`` lets the redelivered run continue (up
-to TRANSFER_TASK_MAX_ATTEMPTS). A task killed by the hard time limit is not
-redelivered; ``notifications_sweep_stuck`` fails it once the limit has passed.
+yet. A task the broker does not accept (Redis down or hung; publishing is
+bounded by CELERY_TASK_PUBLISH_RETRY_POLICY) leaves its notification Failed
+with a message saying so: retryable, nothing lost.
+
+Each message carries the notification's current ``task_id``; a Retry gives
+it a new one. ``notification_start`` runs a message only if its id is the
+current one and nobody else is running it, so a stale message (sent before a
+Retry) or a duplicate (redelivered, or re-sent by the sweep) never runs a job
+twice.
+
+A running task refreshes ``heartbeat_at`` every TRANSFER_HEARTBEAT_SECONDS
+from a thread on its own connection. A worker killed mid-job (OOM killer,
+container restart) stops the heartbeat; ``notifications_sweep_stuck`` (beat,
+every minute) fails the job once the heartbeat is older than
+TRANSFER_HEARTBEAT_STALE_SECONDS, so it is Failed and retryable within about
+two minutes; an import's rows were rolled back with its transaction. A
+redelivery that finds the heartbeat stale takes the job over instead (up to
+TRANSFER_TASK_MAX_ATTEMPTS runs). SQLite (the embedded default) has one
+writer at a time, so there is no heartbeat there: only the hard time limit
+(TRANSFER_TASK_TIME_LIMIT) says a job is lost.
 """
 
+import contextlib
+import logging
+import threading
 import uuid
 from datetime import timedelta
 
@@ -26,24 +45,66 @@ from django.utils.translation import ngettext
 from reports.models import TaskNotification
 from reports.transfers import files
 
+logger = logging.getLogger(__name__)
+
 Status = TaskNotification.Status
 TaskType = TaskNotification.TaskType
 
 
-def _enqueue(notification: TaskNotification) -> None:
+def queue_unreachable_message() -> str:
+    return _("The task queue is unreachable; nothing was lost, retry when it is back.")
+
+
+def _heartbeat_supported() -> bool:
+    # SQLite: a second connection would wait for the import's own write
+    # transaction, so the heartbeat could not be written while it runs.
+    return connections["default"].vendor == "postgresql"
+
+
+def _publish(*, notification_id: int, task_type: str, task_id: str) -> bool:
+    """Hand the task to the broker; False (and logged) if the broker refused or hung."""
     from reports.tasks import transfers as tasks
 
     task = {
         TaskType.EXPORT: tasks.run_export,
         TaskType.IMPORT_PREVIEW: tasks.check_import,
         TaskType.IMPORT: tasks.apply_import,
-    }[notification.task_type]
-    task_id = notification.task_id
+    }[task_type]
+    try:
+        task.apply_async(
+            args=[notification_id], task_id=task_id, queue=settings.TRANSFER_TASK_QUEUE
+        )
+    except Exception:  # kombu's OperationalError, redis' errors, a refused socket...
+        logger.warning(
+            "Task %s (notification %s) not queued", task_id, notification_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def _enqueue(notification: TaskNotification) -> None:
+    """Publish once the transaction commits; if the broker is unreachable, -> Failed.
+
+    The caller's ``notification`` object is updated too, so a view can tell
+    the person at once (it runs after the commit, before the view returns).
+    """
     notification_id = notification.pk
-    queue = settings.TRANSFER_TASK_QUEUE
-    transaction.on_commit(
-        lambda: task.apply_async(args=[notification_id], task_id=task_id, queue=queue)
-    )
+    task_id = notification.task_id
+    task_type = notification.task_type
+
+    def publish() -> None:
+        if _publish(notification_id=notification_id, task_type=task_type, task_id=task_id):
+            return
+        message = queue_unreachable_message()
+        now = timezone.now()
+        TaskNotification.objects.filter(
+            pk=notification_id, task_id=task_id, status=Status.PENDING
+        ).update(status=Status.FAILED, error_message=message, completed_at=now, is_read=False)
+        notification.status = Status.FAILED
+        notification.error_message = message
+        notification.completed_at = now
+
+    transaction.on_commit(publish)
 
 
 @transaction.atomic
@@ -67,17 +128,32 @@ def notification_create(
         parameters=parameters or {},
         source_file=source_file,
         original_name=original_name,
+        queued_at=timezone.now(),
     )
     _enqueue(notification)
     return notification
 
 
-def notification_start(*, notification_id: int) -> TaskNotification | None:
-    """Pending -> Processing, or resume after a redelivery; None if nothing to do.
+def _heartbeat_is_fresh(notification: TaskNotification, now) -> bool:
+    stale = timedelta(seconds=settings.TRANSFER_HEARTBEAT_STALE_SECONDS)
+    if notification.heartbeat_at is not None:
+        return notification.heartbeat_at >= now - stale
+    # No heartbeat (SQLite): only the hard time limit says the run is gone.
+    limit = timedelta(seconds=settings.TRANSFER_TASK_TIME_LIMIT)
+    return notification.started_at is not None and notification.started_at >= now - limit
 
-    One conditional UPDATE: two deliveries of one message cannot both start.
-    A Processing row is taken over only by a redelivery (worker lost), and at
-    most TRANSFER_TASK_MAX_ATTEMPTS times in all.
+
+def notification_start(
+    *, notification_id: int, task_id: str | None = None
+) -> TaskNotification | None:
+    """Pending -> Processing, or take over a lost run; None if there is nothing to do.
+
+    Under the row lock, so two deliveries of one message cannot both start.
+    Nothing to do when: the job is finished; ``task_id`` (the message's) is
+    not the notification's current one (a message sent before a Retry); the
+    job is Processing and its heartbeat is fresh (another delivery runs it).
+    A Processing row whose heartbeat is stale lost its worker and is taken
+    over, at most TRANSFER_TASK_MAX_ATTEMPTS runs in all.
     """
     now = timezone.now()
     max_attempts = settings.TRANSFER_TASK_MAX_ATTEMPTS
@@ -86,6 +162,17 @@ def notification_start(*, notification_id: int) -> TaskNotification | None:
             TaskNotification.objects.select_for_update().filter(pk=notification_id).first()
         )
         if notification is None or notification.is_finished:
+            return None
+        if task_id is not None and notification.task_id != task_id:
+            logger.info(
+                "Ignoring task %s for notification %s: its current task is %s",
+                task_id,
+                notification_id,
+                notification.task_id,
+            )
+            return None
+        if notification.status == Status.PROCESSING and _heartbeat_is_fresh(notification, now):
+            logger.info("Notification %s is already running; duplicate ignored", notification_id)
             return None
         if notification.attempts >= max_attempts:
             _fail(
@@ -96,13 +183,74 @@ def notification_start(*, notification_id: int) -> TaskNotification | None:
             return None
         notification.status = Status.PROCESSING
         notification.started_at = now
+        notification.heartbeat_at = now if _heartbeat_supported() else None
         notification.attempts += 1
         notification.progress = 0
         notification.processed_rows = 0
         notification.save(
-            update_fields=["status", "started_at", "attempts", "progress", "processed_rows"]
+            update_fields=[
+                "status",
+                "started_at",
+                "heartbeat_at",
+                "attempts",
+                "progress",
+                "processed_rows",
+            ]
         )
     return notification
+
+
+class _Heartbeat(threading.Thread):
+    """Writes ``heartbeat_at`` every TRANSFER_HEARTBEAT_SECONDS until stopped.
+
+    On a connection of its own, in autocommit: the job's transaction (an
+    import runs in one) would hide the write until the end. Only the run
+    that owns the job (same task_id, still Processing) moves it.
+    """
+
+    def __init__(self, notification_id: int, task_id: str):
+        super().__init__(name=f"heartbeat-{notification_id}", daemon=True)
+        self.notification_id = notification_id
+        self.task_id = task_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.TRANSFER_HEARTBEAT_SECONDS
+        table = TaskNotification._meta.db_table
+        side = connections.create_connection("default")
+        try:
+            while not self.stopped.wait(interval):
+                try:
+                    with side.cursor() as cursor:
+                        cursor.execute(
+                            f"UPDATE {table} SET heartbeat_at = %s "
+                            "WHERE id = %s AND task_id = %s AND status = %s",
+                            [timezone.now(), self.notification_id, self.task_id, Status.PROCESSING],
+                        )
+                except Exception:  # the next beat reconnects; a stale one is the sweep's cue
+                    logger.warning(
+                        "Heartbeat of notification %s failed", self.notification_id, exc_info=True
+                    )
+                    with contextlib.suppress(Exception):
+                        side.close()
+        finally:
+            with contextlib.suppress(Exception):
+                side.close()
+
+
+@contextlib.contextmanager
+def notification_heartbeat(*, notification: TaskNotification):
+    """While the block runs, the job's heartbeat says its worker is alive."""
+    if not _heartbeat_supported():
+        yield
+        return
+    beat = _Heartbeat(notification.pk, notification.task_id)
+    beat.start()
+    try:
+        yield
+    finally:
+        beat.stopped.set()
+        beat.join(timeout=10)
 
 
 def notification_progress(*, notification_id: int, processed: int, total: int) -> None:
@@ -133,6 +281,21 @@ def notification_progress(*, notification_id: int, processed: int, total: int) -
         side.close()
 
 
+def notification_claim(*, notification: TaskNotification) -> bool:
+    """Lock the job's row if this run still owns it (same task_id, Processing).
+
+    Call inside the transaction that writes the job's result, just before
+    writing "Completed": until it commits, neither the sweep nor a Retry can
+    change the row, and a run that lost its job (failed by the sweep, or
+    retried meanwhile) learns it and rolls back instead of writing twice.
+    """
+    return (
+        TaskNotification.objects.select_for_update()
+        .filter(pk=notification.pk, task_id=notification.task_id, status=Status.PROCESSING)
+        .exists()
+    )
+
+
 def notification_complete(
     *,
     notification: TaskNotification,
@@ -144,6 +307,40 @@ def notification_complete(
     result_file: str = "",
     error_file: str = "",
     row_errors: list | None = None,
+) -> TaskNotification | None:
+    """Processing -> Completed; None if this run no longer owns the job (see claim)."""
+    with transaction.atomic():
+        if not notification_claim(notification=notification):
+            logger.warning(
+                "Notification %s was failed or retried while task %s ran; result dropped",
+                notification.pk,
+                notification.task_id,
+            )
+            return None
+        return _complete(
+            notification,
+            total_rows=total_rows,
+            new_rows=new_rows,
+            updated_rows=updated_rows,
+            unchanged_rows=unchanged_rows,
+            invalid_rows=invalid_rows,
+            result_file=result_file,
+            error_file=error_file,
+            row_errors=row_errors,
+        )
+
+
+def _complete(
+    notification: TaskNotification,
+    *,
+    total_rows: int,
+    new_rows: int,
+    updated_rows: int,
+    unchanged_rows: int,
+    invalid_rows: int,
+    result_file: str,
+    error_file: str,
+    row_errors: list | None,
 ) -> TaskNotification:
     notification.status = Status.COMPLETED
     notification.progress = 100
@@ -172,13 +369,21 @@ def _fail(notification: TaskNotification, message: str) -> TaskNotification:
     return notification
 
 
-def notification_fail(*, notification_id: int, message: str) -> TaskNotification | None:
-    """-> Failed with a message for the user (never a traceback)."""
+def notification_fail(
+    *, notification_id: int, message: str, task_id: str | None = None
+) -> TaskNotification | None:
+    """-> Failed with a message for the user (never a traceback).
+
+    With ``task_id``, only if that run still owns the job: a run that ends
+    after its job was retried must not fail the new attempt.
+    """
     with transaction.atomic():
         notification = (
             TaskNotification.objects.select_for_update().filter(pk=notification_id).first()
         )
         if notification is None or notification.status == Status.COMPLETED:
+            return notification
+        if task_id is not None and notification.task_id != task_id:
             return notification
         return _fail(notification, message)
 
@@ -203,7 +408,9 @@ def notification_retry(*, notification: TaskNotification) -> TaskNotification:
     notification.processed_rows = 0
     notification.attempts = 0
     notification.started_at = None
+    notification.heartbeat_at = None
     notification.completed_at = None
+    notification.queued_at = timezone.now()
     notification.save()
     _enqueue(notification)
     return notification
@@ -238,27 +445,69 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
 
 
 def notifications_sweep_stuck(*, now=None) -> int:
-    """Fail notifications left Processing past the time limit (or Pending for too long)."""
+    """Fail the jobs that will not finish; re-send the Pending ones the queue may have lost.
+
+    Failed (retryable), in this order:
+    - Processing with a heartbeat older than TRANSFER_HEARTBEAT_STALE_SECONDS:
+      its worker died (killed, OOM, restarted);
+    - Processing past the hard time limit (SQLite has no heartbeat);
+    - Pending for more than TRANSFER_PENDING_TIMEOUT_MINUTES.
+    A Pending job whose message was sent more than
+    TRANSFER_PENDING_REPUBLISH_MINUTES ago is sent again with the same
+    task_id: if the broker lost it (Redis restarted without its data) it now
+    runs; if it is only waiting behind long jobs, whichever copy arrives
+    first runs it and the other finds it started or finished
+    (``notification_start``). Returns how many jobs were failed.
+    """
     now = now or timezone.now()
     limit = timedelta(seconds=settings.TRANSFER_TASK_TIME_LIMIT + 60)
+    stale = timedelta(seconds=settings.TRANSFER_HEARTBEAT_STALE_SECONDS)
     pending_limit = timedelta(minutes=settings.TRANSFER_PENDING_TIMEOUT_MINUTES)
-    stuck = TaskNotification.objects.filter(
-        Q(status=Status.PROCESSING, started_at__lt=now - limit)
-        | Q(status=Status.PENDING, created_at__lt=now - pending_limit)
+    worker_lost = _(
+        "The worker running this task stopped (restarted or out of memory); "
+        "nothing was changed. Retry it."
     )
+    rules = [
+        (Q(status=Status.PROCESSING, heartbeat_at__lt=now - stale), worker_lost),
+        (
+            Q(status=Status.PROCESSING, started_at__lt=now - limit),
+            _("The task did not finish within its time limit (the worker stopped or was killed)."),
+        ),
+        (
+            Q(status=Status.PENDING, created_at__lt=now - pending_limit),
+            _("The task never started (the queue lost it). Retry it."),
+        ),
+    ]
     count = 0
-    for notification_id, status in stuck.values_list("pk", "status"):
-        message = (
-            _("The task did not finish within its time limit (the worker stopped or was killed).")
-            if status == Status.PROCESSING
-            else _("The task never started (the queue lost it). Retry it.")
-        )
-        with transaction.atomic():
-            updated = TaskNotification.objects.filter(pk=notification_id, status=status).update(
+    for condition, message in rules:
+        for notification_id in TaskNotification.objects.filter(condition).values_list(
+            "pk", flat=True
+        ):
+            # The condition again in the UPDATE: a job that moved meanwhile
+            # (finished, or a fresh heartbeat) is left alone.
+            count += TaskNotification.objects.filter(condition, pk=notification_id).update(
                 status=Status.FAILED, error_message=message, completed_at=now, is_read=False
             )
-        count += updated
+    _republish_pending(now=now)
     return count
+
+
+def _republish_pending(*, now) -> int:
+    since = now - timedelta(minutes=settings.TRANSFER_PENDING_REPUBLISH_MINUTES)
+    waiting = TaskNotification.objects.filter(
+        Q(queued_at__lt=since) | Q(queued_at__isnull=True, created_at__lt=since),
+        status=Status.PENDING,
+        task_type__in=[TaskType.EXPORT, TaskType.IMPORT_PREVIEW, TaskType.IMPORT],
+    )
+    sent = 0
+    for notification_id, task_type, task_id in waiting.values_list("pk", "task_type", "task_id"):
+        if not _publish(notification_id=notification_id, task_type=task_type, task_id=task_id):
+            break  # the broker is down: the next sweep tries again
+        TaskNotification.objects.filter(pk=notification_id, task_id=task_id).update(queued_at=now)
+        sent += 1
+    if sent:
+        logger.info("Re-sent %d Pending task(s) the queue may have lost", sent)
+    return sent
 
 
 def notifications_purge_files(*, now=None) -> int:

@@ -129,7 +129,10 @@ def import_confirm(request, pk: int):
     except ValueError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("reports:import_preview", args=[pk]))
-    messages.success(request, _("The import is queued: all rows or none."))
+    if created.status == TaskNotification.Status.FAILED:  # the broker did not take it
+        messages.error(request, created.error_message)
+    else:
+        messages.success(request, _("The import is queued: all rows or none."))
     return HttpResponseRedirect(reverse("reports:import_preview", args=[created.pk]))
 
 
@@ -138,11 +141,14 @@ def import_confirm(request, pk: int):
 def retry(request, pk: int):
     notification = _visible(request, pk)
     try:
-        notifications.notification_retry(notification=notification)
+        notification = notifications.notification_retry(notification=notification)
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Queued again."))
+        if notification.status == TaskNotification.Status.FAILED:  # the broker did not take it
+            messages.error(request, notification.error_message)
+        else:
+            messages.success(request, _("Queued again."))
     return HttpResponseRedirect(_back(request))
 
 

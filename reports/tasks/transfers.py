@@ -2,11 +2,12 @@
 
 Thin: a notification id in, a call to ``reports.transfers.jobs`` or a
 service. Import and export tasks are idempotent (``notification_start`` runs
-a job once; an import commits its rows and "Completed" together), so they
-use acks-late and reject-on-worker-lost: a worker killed mid-task gets the
-task redelivered instead of losing it. A task killed by the hard time limit
-is acknowledged, not redelivered: ``reports.sweep_stuck_tasks`` fails its
-notification once the limit has passed.
+a job once, and only for the message carrying the job's current task id; an
+import commits its rows and "Completed" together), so they use acks-late and
+reject-on-worker-lost: a worker killed mid-task gets the task redelivered
+instead of losing it. A task killed by the hard time limit is acknowledged,
+not redelivered. ``reports.sweep_stuck_tasks`` (every minute) fails a job
+whose heartbeat went stale (its worker died) or that passed the limit.
 """
 
 from celery import shared_task
@@ -25,19 +26,19 @@ TRANSFER_OPTIONS = {
 }
 
 
-@shared_task(name="reports.run_export", **TRANSFER_OPTIONS)
-def run_export(notification_id: int):
-    return jobs.run_export(notification_id)
+@shared_task(name="reports.run_export", bind=True, **TRANSFER_OPTIONS)
+def run_export(self, notification_id: int):
+    return jobs.run_export(notification_id, task_id=self.request.id)
 
 
-@shared_task(name="reports.check_import", **TRANSFER_OPTIONS)
-def check_import(notification_id: int):
-    return jobs.run_import_check(notification_id)
+@shared_task(name="reports.check_import", bind=True, **TRANSFER_OPTIONS)
+def check_import(self, notification_id: int):
+    return jobs.run_import_check(notification_id, task_id=self.request.id)
 
 
-@shared_task(name="reports.apply_import", **TRANSFER_OPTIONS)
-def apply_import(notification_id: int):
-    return jobs.run_import_apply(notification_id)
+@shared_task(name="reports.apply_import", bind=True, **TRANSFER_OPTIONS)
+def apply_import(self, notification_id: int):
+    return jobs.run_import_apply(notification_id, task_id=self.request.id)
 
 
 @shared_task(name="reports.sweep_stuck_tasks")

@@ -19,7 +19,7 @@ migration = importlib.import_module("reports.migrations.0002_periodic_tasks")
 
 EXPECTED = {
     "reports.update_dashboard_metrics_cache": ("interval", 5),
-    "reports.sweep_stuck_tasks": ("interval", 10),
+    "reports.sweep_stuck_tasks": ("interval", 1),  # 0005_sweep_every_minute
     "reports.check_ledger_nightly": ("crontab", "3", "0"),
     "reports.flush_expired_tokens": ("crontab", "4", "0"),
     "reports.purge_old_task_files": ("crontab", "4", "30"),

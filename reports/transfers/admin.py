@@ -61,6 +61,10 @@ class ExportMixin(ExportActionMixin):
             file_format=FORMAT_KEYS[type(file_format)],
             parameters={"query": request.GET.urlencode(), "ids": ids},
         )
+        if notification.status == TaskNotification.Status.FAILED:
+            # The broker did not take the task (Redis down or hung): say so now.
+            self.message_user(request, notification.error_message, messages.ERROR)
+            return HttpResponseRedirect(notification_centre_url(notification))
         self.message_user(
             request,
             _(
@@ -114,11 +118,15 @@ class ImportExportMixin(ImportMixin, ExportMixin):
                 )
             else:
                 notification = self._queue_import(request, upload, FORMAT_KEYS[file_format])
-                self.message_user(
-                    request,
-                    _("The file is uploaded and being checked; the preview opens when ready."),
-                    messages.SUCCESS,
-                )
+                if notification.status == TaskNotification.Status.FAILED:
+                    # The broker did not take the task: the upload is kept, Retry checks it.
+                    self.message_user(request, notification.error_message, messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("The file is uploaded and being checked; the preview opens when ready."),
+                        messages.SUCCESS,
+                    )
                 return HttpResponseRedirect(
                     reverse("reports:import_preview", args=[notification.pk])
                 )

@@ -25,6 +25,18 @@ from reports.transfers.readers import ImportFileError
 logger = logging.getLogger(__name__)
 
 
+def _fail(notification: TaskNotification, message: str) -> None:
+    # Only while this run owns the job: a run that ends after its job was
+    # retried must not fail the new attempt.
+    notifications.notification_fail(
+        notification_id=notification.pk, message=message, task_id=notification.task_id
+    )
+
+
+def _superseded() -> str:
+    return _("This run was stopped (the job was failed or retried meanwhile); nothing was changed.")
+
+
 def _too_long() -> str:
     return _("The task took longer than its time limit and was stopped. Nothing was changed.")
 
@@ -67,10 +79,18 @@ def export_queryset_for(notification: TaskNotification):
     return queryset
 
 
-def run_export(notification_id: int) -> dict | None:
-    notification = notifications.notification_start(notification_id=notification_id)
+def run_export(notification_id: int, task_id: str | None = None) -> dict | None:
+    notification = notifications.notification_start(
+        notification_id=notification_id, task_id=task_id
+    )
     if notification is None:
         return None
+    with notifications.notification_heartbeat(notification=notification):
+        return _export(notification)
+
+
+def _export(notification: TaskNotification) -> dict | None:
+    notification_id = notification.pk
     name = ""
     try:
         transfer = registry.get(notification.model)
@@ -85,25 +105,23 @@ def run_export(notification_id: int) -> dict | None:
         )
     except PermissionError:
         files.delete(name)
-        notifications.notification_fail(
-            notification_id=notification_id,
-            message=_("You are not allowed to see these rows any more."),
-        )
+        _fail(notification, _("You are not allowed to see these rows any more."))
         return None
     except SoftTimeLimitExceeded:
         files.delete(name)
-        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        _fail(notification, _too_long())
         return None
     except Exception:
         logger.exception("Export %s failed", notification_id)
         files.delete(name)
-        notifications.notification_fail(
-            notification_id=notification_id, message=_internal_error(notification)
-        )
+        _fail(notification, _internal_error(notification))
         return None
-    notifications.notification_complete(
+    done = notifications.notification_complete(
         notification=notification, total_rows=count, new_rows=0, result_file=name
     )
+    if done is None:  # failed or retried meanwhile: this file is nobody's
+        files.delete(name)
+        return None
     return {"rows": count}
 
 
@@ -121,11 +139,19 @@ def _summary(result: imports.ImportResult) -> str:
     return text
 
 
-def run_import_check(notification_id: int) -> dict | None:
+def run_import_check(notification_id: int, task_id: str | None = None) -> dict | None:
     """The dry run: every check of the import, nothing written; fills the preview."""
-    notification = notifications.notification_start(notification_id=notification_id)
+    notification = notifications.notification_start(
+        notification_id=notification_id, task_id=task_id
+    )
     if notification is None:
         return None
+    with notifications.notification_heartbeat(notification=notification):
+        return _import_check(notification)
+
+
+def _import_check(notification: TaskNotification) -> dict | None:
+    notification_id = notification.pk
     try:
         transfer = registry.get(notification.model)
         checker = imports.check_file(
@@ -137,16 +163,14 @@ def run_import_check(notification_id: int) -> dict | None:
         result = checker.result
         error_file = imports.write_error_report(result.errors) if result.errors else ""
     except ImportFileError as error:
-        notifications.notification_fail(notification_id=notification_id, message=error.message)
+        _fail(notification, error.message)
         return None
     except SoftTimeLimitExceeded:
-        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        _fail(notification, _too_long())
         return None
     except Exception:
         logger.exception("Import check %s failed", notification_id)
-        notifications.notification_fail(
-            notification_id=notification_id, message=_internal_error(notification)
-        )
+        _fail(notification, _internal_error(notification))
         return None
     notification = notifications.notification_complete(
         notification=notification,
@@ -160,17 +184,27 @@ def run_import_check(notification_id: int) -> dict | None:
             error.as_dict() for error in result.errors[: settings.IMPORT_PREVIEW_MAX_ERRORS]
         ],
     )
+    if notification is None:  # failed or retried meanwhile
+        return None
     summary = _summary(result)
     if summary:
         TaskNotification.objects.filter(pk=notification.pk).update(error_message=summary)
     return {"rows": result.total, "invalid": result.invalid}
 
 
-def run_import_apply(notification_id: int) -> dict | None:
+def run_import_apply(notification_id: int, task_id: str | None = None) -> dict | None:
     """The import: the same checks again, then every row or none, in one transaction."""
-    notification = notifications.notification_start(notification_id=notification_id)
+    notification = notifications.notification_start(
+        notification_id=notification_id, task_id=task_id
+    )
     if notification is None:
         return None
+    with notifications.notification_heartbeat(notification=notification):
+        return _import_apply(notification)
+
+
+def _import_apply(notification: TaskNotification) -> dict | None:
+    notification_id = notification.pk
     try:
         transfer = registry.get(notification.model)
         with transaction.atomic():
@@ -192,6 +226,10 @@ def run_import_apply(notification_id: int) -> dict | None:
             checker.write(user=notification.user)
             # In the same transaction: the rows and "Completed" commit together,
             # so a redelivered task sees Completed and does not import twice.
+            # The claim locks the row first: a run whose job was failed (its
+            # heartbeat looked dead) or retried meanwhile rolls back instead.
+            if not notifications.notification_claim(notification=notification):
+                raise imports.ImportAborted(_superseded())
             notifications.notification_complete(
                 notification=notification,
                 total_rows=result.total,
@@ -200,16 +238,16 @@ def run_import_apply(notification_id: int) -> dict | None:
                 unchanged_rows=result.unchanged,
             )
     except (ImportFileError, imports.ImportAborted) as error:
-        notifications.notification_fail(notification_id=notification_id, message=error.message)
+        _fail(notification, error.message)
         return None
     except SoftTimeLimitExceeded:
-        notifications.notification_fail(notification_id=notification_id, message=_too_long())
+        _fail(notification, _too_long())
         return None
     except (IntegrityError, DatabaseError):
         logger.exception("Import %s refused by the database", notification_id)
-        notifications.notification_fail(
-            notification_id=notification_id,
-            message=_(
+        _fail(
+            notification,
+            _(
                 "The database refused the import (probably a change made at the same time). "
                 "Nothing was imported; retry it."
             ),
@@ -217,8 +255,6 @@ def run_import_apply(notification_id: int) -> dict | None:
         return None
     except Exception:
         logger.exception("Import %s failed", notification_id)
-        notifications.notification_fail(
-            notification_id=notification_id, message=_internal_error(notification)
-        )
+        _fail(notification, _internal_error(notification))
         return None
     return {"rows": result.total, "new": result.new, "updated": result.updated}

@@ -1,6 +1,7 @@
 """The notification centre and its housekeeping tasks."""
 
 import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from catalog.tests.factories import ProductFactory
 from reports import notifications
 from reports.models import TaskNotification
 from reports.tasks import transfers as tasks
-from reports.tests.transfers.conftest import QUEUE
+from reports.tests.transfers.conftest import QUEUE, wait_for
 from reports.transfers import files
 
 Status = TaskNotification.Status
@@ -140,21 +141,124 @@ def test_purge_deletes_files_older_than_the_retention(admin_user, settings):
 @pytest.mark.django_db
 def test_notification_lifecycle_and_redelivery(admin_user, settings):
     settings.TRANSFER_TASK_MAX_ATTEMPTS = 2
-    notification = make(admin_user)
-    started = notifications.notification_start(notification_id=notification.pk)
+    notification = make(admin_user, task_id="first")
+    started = notifications.notification_start(notification_id=notification.pk, task_id="first")
     assert started.status == Status.PROCESSING and started.attempts == 1
-    # A redelivery (worker lost) may take it over once more, then it gives up.
+    assert started.heartbeat_at is not None
+    # A duplicate delivery while the run is alive (fresh heartbeat) does nothing.
+    assert notifications.notification_start(notification_id=notification.pk) is None
+    # Its worker died (stale heartbeat): a redelivery takes it over once more,
+    # then it gives up.
+    _stale_heartbeat(notification, settings)
     assert notifications.notification_start(notification_id=notification.pk).attempts == 2
+    _stale_heartbeat(notification, settings)
     assert notifications.notification_start(notification_id=notification.pk) is None
     notification.refresh_from_db()
     assert notification.status == Status.FAILED and "giving up" in notification.error_message
-    # Failed -> Pending on retry; a completed task is never started again.
+    # Failed -> Pending on retry, with a new task id; a completed task is never started again.
     notifications.notification_retry(notification=notification)
     notification.refresh_from_db()
     assert notification.status == Status.PENDING and notification.attempts == 0
+    assert notification.task_id != "first"
     started = notifications.notification_start(notification_id=notification.pk)
     notifications.notification_complete(notification=started, total_rows=3)
     assert notifications.notification_start(notification_id=notification.pk) is None
+
+
+def _stale_heartbeat(notification, settings):
+    stale = timedelta(seconds=settings.TRANSFER_HEARTBEAT_STALE_SECONDS + 1)
+    TaskNotification.objects.filter(pk=notification.pk).update(heartbeat_at=timezone.now() - stale)
+
+
+@pytest.mark.django_db
+def test_a_message_sent_before_a_retry_never_runs_the_job(admin_user):
+    notification = make(admin_user, status=Status.FAILED, task_id="before-retry")
+    notifications.notification_retry(notification=notification)
+    notification.refresh_from_db()
+    # The old message (redelivered after a worker restart) is ignored...
+    assert (
+        notifications.notification_start(notification_id=notification.pk, task_id="before-retry")
+        is None
+    )
+    notification.refresh_from_db()
+    assert notification.status == Status.PENDING and notification.attempts == 0
+    # ...and cannot fail the new attempt either.
+    notifications.notification_fail(
+        notification_id=notification.pk, message="old run", task_id="before-retry"
+    )
+    notification.refresh_from_db()
+    assert notification.status == Status.PENDING
+    started = notifications.notification_start(
+        notification_id=notification.pk, task_id=notification.task_id
+    )
+    assert started.status == Status.PROCESSING and started.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_run_that_lost_its_job_cannot_complete_it(admin_user):
+    notification = make(admin_user, task_id="run-1")
+    started = notifications.notification_start(notification_id=notification.pk, task_id="run-1")
+    # The sweep failed it (its heartbeat looked dead) and the user retried.
+    notifications.notification_fail(notification_id=notification.pk, message="worker lost")
+    notifications.notification_retry(notification=notification)
+    assert notifications.notification_claim(notification=started) is False
+    assert notifications.notification_complete(notification=started, total_rows=1) is None
+    notification.refresh_from_db()
+    assert notification.status == Status.PENDING
+
+
+@pytest.mark.django_db
+def test_sweep_fails_processing_jobs_whose_heartbeat_is_stale(admin_user, settings):
+    now = timezone.now()
+    stale = timedelta(seconds=settings.TRANSFER_HEARTBEAT_STALE_SECONDS + 5)
+    dead = make(admin_user, status=Status.PROCESSING, started_at=now, heartbeat_at=now - stale)
+    alive = make(admin_user, status=Status.PROCESSING, started_at=now, heartbeat_at=now)
+
+    assert notifications.notifications_sweep_stuck() == 1
+
+    dead.refresh_from_db()
+    assert dead.status == Status.FAILED and dead.can_retry
+    assert "worker running this task stopped" in dead.error_message
+    alive.refresh_from_db()
+    assert alive.status == Status.PROCESSING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_moves_while_the_job_runs_and_stops_after(admin_user, settings):
+    settings.TRANSFER_HEARTBEAT_SECONDS = 0.1
+    notification = make(admin_user, task_id="beat")
+    started = notifications.notification_start(notification_id=notification.pk, task_id="beat")
+    first = started.heartbeat_at
+    with notifications.notification_heartbeat(notification=started):
+        deadline = time.monotonic() + 5
+        while TaskNotification.objects.get(pk=notification.pk).heartbeat_at == first:
+            assert time.monotonic() < deadline, "the heartbeat never moved"
+            time.sleep(0.05)
+    last = TaskNotification.objects.get(pk=notification.pk).heartbeat_at
+    time.sleep(0.3)
+    assert TaskNotification.objects.get(pk=notification.pk).heartbeat_at == last
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_resends_a_pending_job_the_queue_lost_and_a_duplicate_runs_it_once(
+    celery_worker, admin_user, settings
+):
+    ProductFactory()
+    # Queued 10 minutes ago, and the broker lost the message (Redis restarted).
+    lost = make(admin_user, task_id="lost-1", model="catalog.product", format="csv")
+    TaskNotification.objects.filter(pk=lost.pk).update(
+        queued_at=timezone.now()
+        - timedelta(minutes=settings.TRANSFER_PENDING_REPUBLISH_MINUTES + 5)
+    )
+
+    assert notifications.notifications_sweep_stuck() == 0
+
+    done = wait_for(lost.pk)
+    assert done.status == Status.COMPLETED and done.attempts == 1
+    # A second copy (it was only waiting behind a long job after all) finds it done.
+    tasks.run_export.apply_async(args=[lost.pk], task_id="lost-1", queue=QUEUE).get(timeout=30)
+    done.refresh_from_db()
+    assert done.attempts == 1 and done.status == Status.COMPLETED
 
 
 @pytest.mark.django_db
