@@ -1,4 +1,4 @@
-"""A job asked for while the broker is down: told at once, Failed, and Retry works once it is back."""
+"""A job asked while the broker is down: told at once, Failed, Retry works once it is back."""
 
 import pytest
 from django.urls import reverse
