@@ -146,7 +146,9 @@ def hung_redis_flow(base, admin: requests.Session, credentials, step, redis_pid:
     step("Redis resumed (SIGCONT): /health/ back to 200")
 
 
-IMPORT_ROWS = 30000
+# An import applies about 250 rows a second: this one runs ~12 s, long enough
+# to be killed in the middle.
+IMPORT_ROWS = 3000
 
 
 def killed_worker_flow(stack, step) -> None:
@@ -176,10 +178,12 @@ def killed_worker_flow(stack, step) -> None:
             "from reports import notifications;"
             "from reports.models import TaskNotification as T;"
             "from reports.transfers import files;"
+            "from catalog.models import Supplier;"
             "serials = list(Product.objects.values_list('serial_number', flat=True));"
+            "supplier = Supplier.objects.order_by('pk').first().name;"
             "name = files.new_name(files.UPLOADS, 'csv');"
-            "rows = ['product,quantity,note'] + ["
-            f"f'{{serials[i % len(serials)]}},1,e2e kill {{i}}' for i in range({IMPORT_ROWS})];"
+            "rows = ['product,quantity,supplier,note'] + [f'{serials[i % len(serials)]},1,"
+            f"{{supplier}},e2e kill {{i}}' for i in range({IMPORT_ROWS})];"
             "files.absolute(name).write_text(chr(10).join(rows) + chr(10));"
             "n = notifications.notification_create(user=User.objects.get(username='e2e_admin'),"
             " task_type=T.TaskType.IMPORT_PREVIEW, model='movements.inflow', file_format='csv',"
@@ -190,6 +194,11 @@ def killed_worker_flow(stack, step) -> None:
         .splitlines()[-1]
     )
     assert wait_status(preview_id, ("completed", "failed"), 90) == "completed", preview_id
+    invalid = query(
+        "SELECT invalid_rows, error_message FROM reports_tasknotification WHERE id = %s",
+        preview_id,
+    )
+    assert invalid[0] == 0, invalid
     before = query("SELECT count(*) FROM movements_inflow")[0]
     import_id = int(
         stack.manage(
