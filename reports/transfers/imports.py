@@ -41,6 +41,12 @@ class RowError:
     column: str
     message: str
 
+    def __post_init__(self):
+        # Messages quote the cell; a NUL in it could not be stored with the
+        # preview (PostgreSQL refuses U+0000 in text and JSON): show its symbol.
+        if "\x00" in self.message:
+            self.message = self.message.replace("\x00", "\u2400")
+
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
 
