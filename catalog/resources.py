@@ -74,6 +74,10 @@ class TextWidget(widgets.CharWidget):
             return ""
         if "\x00" in text:
             _refuse_nul(text)
+        if "\r" in text:
+            # One kind of line break, LF, as spreadsheets write it (browsers
+            # send CR LF): the same text reads back the same from any source.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if self.max_length is not None and len(text) > self.max_length:
             raise ValueError(
                 _("At most %(max)d characters (this one has %(length)d).")

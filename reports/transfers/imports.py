@@ -301,6 +301,20 @@ class _Checker:
         self.records = kept
 
 
+def _fold_newlines(stored: tuple) -> tuple:
+    """``stored`` with the line breaks an import reads (``\\n``), for comparison.
+
+    Browsers send a text area's line breaks as CR LF, spreadsheets keep LF:
+    a description is the same text either way, not an update.
+    """
+    return tuple(
+        value.replace("\r\n", "\n").replace("\r", "\n")
+        if type(value) is str and "\r" in value
+        else value
+        for value in stored
+    )
+
+
 def _flatten(key):
     for part in key:
         if isinstance(part, tuple):
@@ -329,7 +343,7 @@ class UpsertImport(_Checker):
             current = existing.get(key)
             if current is None:
                 self.new.append(values)
-            elif current[1] == tuple(values):
+            elif current[1] == tuple(values) or _fold_newlines(current[1]) == tuple(values):
                 self.result.unchanged += 1
             else:
                 self.changed.append((current[0], values))
