@@ -159,3 +159,48 @@ def test_an_export_converted_to_ods_reads_back_as_no_change(admin_client, tricky
             checked.error_message,
             checked.row_errors[:3],
         )
+
+
+def test_xlsx_cells_keep_their_exact_text(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from reports.transfers.xlsx import StreamingSheet
+
+    texts = ["a\rb", "a\r\nb", "x_x0041_y", "bell\x07", "tab\tend", "<&>"]
+    path = tmp_path / "cells.xlsx"
+    with StreamingSheet(path) as sheet:
+        sheet.rows([texts], ["text"] * len(texts))
+    with open(path, "rb") as handle:
+        rows = CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0).to_python()
+    assert rows[0] == texts
+
+
+def test_dates_are_exported_in_local_time_in_every_format(tricky_data, tmp_path, settings):
+    import csv
+    import json
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from python_calamine import CalamineWorkbook
+
+    settings.TIME_ZONE = "America/Sao_Paulo"
+    inflow = Inflow.objects.order_by("pk").first()
+    local = inflow.created_at.astimezone(ZoneInfo("America/Sao_Paulo"))
+    files = _export_all(tmp_path, "csv")
+    with open(files["movements.inflow"], encoding="utf-8-sig") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["id"] == str(inflow.pk))
+    assert row["created_at"] == local.strftime("%Y-%m-%d %H:%M:%S")
+
+    files = _export_all(tmp_path, "json")
+    items = json.loads(files["movements.inflow"].read_bytes())
+    row = next(item for item in items if item["id"] == inflow.pk)
+    assert datetime.fromisoformat(row["created_at"]) == inflow.created_at
+    assert row["created_at"].endswith("-03:00")
+
+    files = _export_all(tmp_path, "xlsx")
+    with open(files["movements.inflow"], "rb") as handle:
+        rows = CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0).to_python()
+    row = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[0] == inflow.pk)
+    # A real date cell (a number with a date format), in local time.
+    assert isinstance(row["created_at"], datetime)
+    assert abs((row["created_at"] - local.replace(tzinfo=None)).total_seconds()) < 1
