@@ -137,21 +137,28 @@ class Stack:
         self.tmp = tmp
         self.logs = tmp / "logs"
         self.logs.mkdir()
+        # The SECURE_* settings keep their production defaults whatever the
+        # calling shell exports.
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("SECURE_") and not name.endswith("_COOKIE_SECURE")
+        }
         self.env = {
-            **os.environ,
+            **inherited,
             "DEBUG": "0",
             "SECRET_KEY": "e2e-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}",
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": BASE,
-            # The SECURE_* settings keep their production defaults (HTTPS
-            # redirect, Secure cookies, HSTS): the stack is reached over TLS.
             "STATIC_ROOT": str(tmp / "static"),
             "MEDIA_ROOT": str(tmp / "media"),
             "VAR_DIR": str(tmp / "var"),
             "PRIVATE_FILES_ACCEL_PREFIX": "/protected/",
             "CACHE_KEY_PREFIX": "e2e",
+            # One proxy (nginx) in front, as in production.
+            "TRUSTED_PROXY_COUNT": "1",
         }
         self.redis: subprocess.Popen | None = None
 
