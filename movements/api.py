@@ -19,7 +19,7 @@ from catalog.models import Product, Supplier
 from movements import services
 from movements.models import Inflow, Outflow
 from movements.selectors import product_ledger
-from project.api.fields import ModelSerializer, UTCDateTimeField
+from project.api.fields import ModelSerializer, MoneyField, UTCDateTimeField
 from project.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from project.api.schema import ErrorSerializer, InsufficientStockSerializer
 from project.api.views import (
@@ -83,14 +83,14 @@ class InflowCreateSerializer(MovementCreateSerializer):
         allow_null=True,
         help_text="Required for a purchase.",
     )
-    unit_cost = serializers.DecimalField(
+    unit_cost = MoneyField(
         **MONEY, required=False, help_text="Defaults to the product's cost price."
     )
     reason = serializers.ChoiceField(choices=Inflow.Reason.choices, default=Inflow.Reason.PURCHASE)
 
 
 class OutflowCreateSerializer(MovementCreateSerializer):
-    unit_price = serializers.DecimalField(
+    unit_price = MoneyField(
         **MONEY, required=False, help_text="Defaults to the product's sell price."
     )
     reason = serializers.ChoiceField(choices=Outflow.Reason.choices, default=Outflow.Reason.SALE)
@@ -102,7 +102,7 @@ class LedgerEntrySerializer(serializers.Serializer):
     created_at = UTCDateTimeField()
     quantity = serializers.IntegerField()
     delta = serializers.IntegerField(help_text="+quantity for an inflow, -quantity for an outflow.")
-    unit_value = serializers.DecimalField(
+    unit_value = MoneyField(
         max_digits=12, decimal_places=2, help_text="Unit cost of an inflow, unit price of a sale."
     )
     reason = serializers.CharField()

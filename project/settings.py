@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "csp",
+    # Before reports: reports/admin.py re-themes the admins axes registers.
+    "axes",
     "catalog",
     "movements",
     "reports",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused login into the lockout page (project/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -232,6 +236,31 @@ LOGIN_URL = "admin:login"
 # The admin is the whole UI: a login without ?next= lands on its index, not
 # on Django's default /accounts/profile/ (a 404 here).
 LOGIN_REDIRECT_URL = "admin:index"
+# Proxies in front of Django (1 behind our nginx, 2 with a load balancer in
+# front of it): the client address is the one the outermost trusted proxy
+# appended to X-Forwarded-For. The login lockout and the API's token throttle
+# both use it; 0 trusts only REMOTE_ADDR, so a client cannot pick its own
+# address. API_NUM_PROXIES is its former name.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", env_int("API_NUM_PROXIES", 0))
+
+# Brute-force protection (django-axes, see project/lockout.py and
+# docs/configuration.md): a username from one address is locked after
+# LOGIN_FAILURE_LIMIT failures within LOGIN_LOCKOUT_MINUTES, and an address
+# after LOGIN_ADDRESS_FAILURE_LIMIT failures over any usernames. Attempts
+# live in the database, so the lockout holds when Redis is down. It covers
+# the admin login and the API's token/ (both call authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "project.lockout.LoginAttemptHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "project.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "project.lockout.lockout_response"
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -317,10 +346,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "project.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_THROTTLE_RATE", "10/minute")},
-    # Proxies in front of the app (1 behind nginx): throttling keys on the
-    # client address they report; 0 trusts only REMOTE_ADDR, so a client
-    # cannot dodge the token throttle by sending its own X-Forwarded-For.
-    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    # The throttle keys on the client address (see TRUSTED_PROXY_COUNT).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
@@ -400,6 +427,10 @@ IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 50)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 # How many invalid rows the preview page lists (the error report has them all).
 IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
+# Workbooks and JSON are first parsed in a child process with these limits
+# (reports.transfers.probe): a crafted file cannot kill or hang the worker.
+IMPORT_READER_MAX_MEMORY_MB = env_int("IMPORT_READER_MAX_MEMORY_MB", 2048)
+IMPORT_READER_TIMEOUT_SECONDS = env_int("IMPORT_READER_TIMEOUT_SECONDS", 120)
 TRANSFER_FILES_RETENTION_DAYS = env_int("TRANSFER_FILES_RETENTION_DAYS", 7)
 TRANSFER_TASK_SOFT_TIME_LIMIT = env_int("TRANSFER_TASK_SOFT_TIME_LIMIT", 15 * 60)
 TRANSFER_TASK_TIME_LIMIT = env_int("TRANSFER_TASK_TIME_LIMIT", 16 * 60)

@@ -4,6 +4,8 @@ Django's and the Celery packages' own admins, re-registered on unfold's
 ModelAdmin so the whole back office shares one theme.
 """
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -52,6 +54,9 @@ for model in (
     GroupResult,
     OutstandingToken,
     BlacklistedToken,
+    AccessAttempt,
+    AccessLog,
+    AccessFailureLog,
 ):
     admin.site.unregister(model)
 
@@ -135,6 +140,48 @@ class OutstandingTokenAdmin(jwt_admin.OutstandingTokenAdmin, ModelAdmin):
 
 @admin.register(BlacklistedToken)
 class BlacklistedTokenAdmin(jwt_admin.BlacklistedTokenAdmin, ModelAdmin):
+    pass
+
+
+# --- Login lockouts (django-axes, project/lockout.py) ------------------------
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin, ModelAdmin):
+    """Failed logins per username, address and browser; deleting rows unlocks.
+
+    Unlocking takes the model's delete permission: superusers, or a role
+    granted ``axes.delete_accessattempt``.
+    """
+
+    actions = ("unlock_selected", "cleanup_expired_attempts")
+    list_filter_submit = True
+
+    def has_unlock_selected_permission(self, request):
+        return self.has_delete_permission(request)
+
+    @action(description=_("Unlock (forget these failed logins)"), permissions=["unlock_selected"])
+    def unlock_selected(self, request, queryset):
+        count = queryset.count()
+        queryset.delete()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d lockout record removed; those logins can be tried again now.",
+                "%(count)d lockout records removed; those logins can be tried again now.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(axes_admin.AccessLogAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(axes_admin.AccessFailureLogAdmin, ModelAdmin):
     pass
 
 

@@ -7,11 +7,12 @@ blacklisted token on verify is a 401 (not a 400), and two concurrent
 refreshes with the same token cannot both succeed.
 """
 
+from axes.helpers import get_cool_off
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -103,6 +104,22 @@ class LogoutSerializer(serializers.Serializer):
         return {}
 
 
+class LockedOut(exceptions.APIException):
+    """429: the login lockout refuses this username from this address."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _(
+        "Too many failed logins for this account from your address; "
+        "try again later or ask an administrator to unlock it."
+    )
+    default_code = "locked_out"
+
+    def __init__(self, cool_off):
+        super().__init__()
+        # DRF's exception handler turns it into Retry-After.
+        self.wait = int(cool_off.total_seconds()) if cool_off else None
+
+
 class _TokenView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -148,7 +165,15 @@ class TokenObtainView(_TokenView):
         ],
     )
     def post(self, request):
-        return Response(self.validated(request))
+        try:
+            return Response(self.validated(request))
+        except exceptions.AuthenticationFailed:
+            # authenticate() counts the failure with the admin's login
+            # lockout (django-axes, project/lockout.py): a locked-out username
+            # gets no token either, and is told so instead of "wrong password".
+            if getattr(request, "axes_locked_out", False):
+                raise LockedOut(get_cool_off(request)) from None
+            raise
 
 
 class TokenRefreshView(_TokenView):

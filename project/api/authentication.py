@@ -9,10 +9,12 @@ from rest_framework_simplejwt import authentication
 
 from project.env import env_int
 
-# How long a process may reuse a user and its permissions between requests.
+# How long a process may reuse a user's permissions between requests.
 # Within this process a change to a user, its groups or a group's
 # permissions takes effect at once (signals below); in other processes
-# within this many seconds. 0 turns the cache off.
+# within this many seconds. A deactivated, deleted or demoted user is
+# refused at once everywhere (one primary-key query per request, see
+# get_user). 0 turns the cache off.
 USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
 
 _users: dict = {}
@@ -36,7 +38,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     Loading the user and its permissions costs three queries, more than the
     page of products itself; the user, permissions loaded, is kept for
-    ``USER_CACHE_SECONDS`` (see above).
+    ``USER_CACHE_SECONDS`` (see above), and each request re-reads only its
+    active and superuser flags by primary key.
     """
 
     def get_raw_token(self, header):
@@ -69,13 +72,30 @@ class JWTAuthentication(authentication.JWTAuthentication):
         key = str(validated_token.get("user_id"))
         now = time.time()
         cached = _users.get(key)
-        if cached and cached[0] > now:
+        if cached and cached[0] > now and self._still_valid(cached[1]):
             return cached[1]
         user = super().get_user(validated_token)  # 401 if deleted or inactive
         user.get_all_permissions()  # fills the permission caches on the object
         with _lock:
             _users[key] = (now + USER_CACHE_SECONDS, user)
         return user
+
+    @staticmethod
+    def _still_valid(user) -> bool:
+        """Whether the cached user is still active, with the same superuser flag.
+
+        The signals (end of module) reach only the process that made a change; this
+        primary-key lookup (well under a millisecond) makes every process
+        refuse a user deactivated, deleted or demoted elsewhere on the next
+        request. Group and permission changes still follow the cache delay.
+        """
+        row = (
+            type(user)
+            ._default_manager.filter(pk=user.pk)
+            .values_list("is_active", "is_superuser")
+            .first()
+        )
+        return row == (True, user.is_superuser)
 
 
 class JWTScheme(SimpleJWTScheme):

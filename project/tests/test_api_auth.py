@@ -92,8 +92,10 @@ def test_token_lifetimes_are_30_minutes_and_7_days(operator):
 
 
 def test_wrong_password_is_401_and_brute_force_gets_429(operator):
-    for _ in range(10):
-        response = _post("token/", {"username": operator.username, "password": "wrong"})
+    # Other usernames each time: the same one would meet the login lockout
+    # first (project/tests/test_login_lockout.py); the throttle counts them all.
+    for attempt in range(10):
+        response = _post("token/", {"username": f"guess-{attempt}", "password": "wrong"})
         _assert_401(response, "no_active_account")
     throttled = _post("token/", {"username": operator.username, "password": PASSWORD})
     assert throttled.status_code == 429
