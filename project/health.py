@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 logger = logging.getLogger(__name__)
 
 # Under the 3 s a load balancer or an orchestrator usually gives a probe.
-DEADLINE_SECONDS = 2.5
+DEADLINE_SECONDS = 2.0
 
 
 def _check_database() -> None:

@@ -5,17 +5,26 @@ that accepts connections and never answers (a frozen Redis, a partition), or
 at a port where nothing listens (Redis down), exactly as production meets them.
 """
 
+import json
 import logging
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
 from project.api.testing import (
     API,
+    access_token,
     client_for,
     fast_password_hasher,  # noqa: F401
     fresh_api_user_cache,  # noqa: F401
@@ -155,3 +164,98 @@ def test_export_with_redis_down_says_so_at_once_and_is_failed_retryable(redis_do
     assert "task queue is unreachable" in response.content.decode()
     notification = TaskNotification.objects.get()
     assert notification.status == TaskNotification.Status.FAILED and notification.can_retry
+
+
+# --- through a real gunicorn, configured as in production ---------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _get(url: str, token: str | None = None, timeout: float = 20) -> tuple[int, float]:
+    request = urllib.request.Request(url)  # noqa: S310 - loopback
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except TimeoutError:
+        status = 0
+    return status, time.monotonic() - started
+
+
+@pytest.fixture
+def gunicorn_on_hung_redis(transactional_db):
+    """gunicorn with docker/gunicorn.conf.py (5 sync workers), cache and broker hung."""
+    server = HungServer()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": server.url,
+        "CELERY_BROKER_URL": server.url,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "5",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "docker/gunicorn.conf.py", "project.wsgi"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/", timeout=5):  # noqa: S310
+                break
+        except urllib.error.HTTPError:
+            break  # it answers (401: no token)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    server.close()
+
+
+def test_five_health_probes_do_not_hold_every_gunicorn_worker(gunicorn_on_hung_redis, admin_user):
+    """Before: the probes held all five sync workers for 60 s; an API GET waited 62 s."""
+    base = gunicorn_on_hung_redis
+    token = access_token(admin_user)
+    probes = []
+    threads = [
+        threading.Thread(target=lambda: probes.append(_get(f"{base}/health/"))) for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # the probes are in the workers now
+    status, seconds = _get(f"{base}{API}products/", token=token)
+    for thread in threads:
+        thread.join(timeout=30)
+    print(json.dumps({"api_get": [status, round(seconds, 2)], "probes": probes}))
+    assert status == 200 and seconds < 5, (status, seconds)
+    assert [code for code, _ in probes] == [503] * 5
+    assert max(took for _, took in probes) < QUICK, probes
