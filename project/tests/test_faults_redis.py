@@ -259,3 +259,17 @@ def test_five_health_probes_do_not_hold_every_gunicorn_worker(gunicorn_on_hung_r
     assert status == 200 and seconds < 5, (status, seconds)
     assert [code for code, _ in probes] == [503] * 5
     assert max(took for _, took in probes) < QUICK, probes
+
+
+def test_every_redis_call_on_a_request_path_has_a_bounded_time(settings):
+    """Connect and read timeouts for the cache and the broker; bounded publish retries."""
+    from project.celery import app
+
+    assert settings.CACHES["default"]["OPTIONS"]["socket_timeout"] <= 2
+    assert settings.CACHES["default"]["OPTIONS"]["socket_connect_timeout"] <= 2
+    transport = app.conf.broker_transport_options
+    assert transport["socket_timeout"] <= 2 and transport["socket_connect_timeout"] <= 2
+    assert not transport["retry_on_timeout"]
+    assert app.conf.task_publish_retry_policy["max_retries"] <= 1
+    # A running import or export is never handed to a second worker.
+    assert transport["visibility_timeout"] > settings.TRANSFER_TASK_TIME_LIMIT

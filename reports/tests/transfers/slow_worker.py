@@ -1,7 +1,7 @@
 """A real Celery worker whose imports pause after writing their rows (tests only).
 
-``python -m reports.tests.transfers.slow_worker worker --pool=prefork ...`` runs ``celery -A project``
-with one change: an import, once its rows are written inside its
+``python -m reports.tests.transfers.slow_worker worker --pool=prefork ...``
+runs ``celery -A project worker`` with one change: an import, once its rows are written inside its
 transaction and before it commits, creates the file named by
 SLOW_IMPORT_MARKER and sleeps SLOW_IMPORT_SECONDS. A test kills the worker in
 that window (only the first import pauses: the marker exists afterwards).
