@@ -250,3 +250,30 @@ def test_wrong_api_passwords_count_toward_the_same_lockout(boss):
         _assert_locked(_login(Client(REMOTE_ADDR=ATTACKER), PASSWORD))
     finally:
         reset_token_throttle(ATTACKER)
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "10.0.0.1", NGINX),
+        (1, f"10.0.0.1, {ATTACKER}", ATTACKER),
+        (2, f"10.0.0.1, {ATTACKER}", "10.0.0.1"),
+        (3, f"10.0.0.1, {ATTACKER}", "10.0.0.1"),  # fewer hops than proxies
+        (2, f"not-an-address, {ATTACKER}", NGINX),  # never stored in the inet column
+        (1, None, NGINX),
+    ],
+)
+def test_client_address_agrees_with_the_token_throttle(settings, rf, count, forwarded, expected):
+    from project.api.throttling import TokenThrottle
+    from project.lockout import client_address
+
+    settings.TRUSTED_PROXY_COUNT = count
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+    meta = {"REMOTE_ADDR": NGINX}
+    if forwarded:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded
+    request = rf.post(LOGIN, **meta)
+    assert client_address(request) == expected
+    # The throttle picks the same hop (it does not check that it is an address).
+    if "not-an-address" not in (forwarded or ""):
+        assert TokenThrottle().get_ident(request) == expected
