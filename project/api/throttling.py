@@ -11,7 +11,7 @@ class TokenThrottle(SimpleRateThrottle):
     The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]``
     (``API_TOKEN_THROTTLE_RATE``, 10/minute by default). Every attempt
     counts, good password or not; the address is REMOTE_ADDR unless
-    ``API_NUM_PROXIES`` says how many proxies to trust.
+    ``TRUSTED_PROXY_COUNT`` says how many proxies to trust.
 
     The counters live in the cache. When it is down or hung the throttle
     fails open and logs a warning: clients keep logging in during a Redis
