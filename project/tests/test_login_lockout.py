@@ -277,3 +277,12 @@ def test_client_address_agrees_with_the_token_throttle(settings, rf, count, forw
     # The throttle picks the same hop (it does not check that it is an address).
     if "not-an-address" not in (forwarded or ""):
         assert TokenThrottle().get_ident(request) == expected
+
+
+def test_the_lockout_page_speaks_the_browsers_language(boss):
+    client = Client(REMOTE_ADDR=ATTACKER, HTTP_ACCEPT_LANGUAGE="pt-br")
+    _lock(client, count=settings.AXES_FAILURE_LIMIT)
+    text = _login(client, PASSWORD).content.decode()
+    assert "Login bloqueado" in text
+    assert "Tente novamente em 15 minutos." in text
+    assert "peça a um administrador" in text
