@@ -57,6 +57,9 @@ class TaskNotification(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     # Invalid rows for the preview page: [{"row", "column", "message"}, ...].
     row_errors = models.JSONField(_("row errors"), default=list, blank=True)
+    # What a movement file does to stock (reports.transfers.imports.stock_impact):
+    # {"digest", "count", "out", "low", "products": [{serial_number, before, after, ...}]}.
+    stock_impact = models.JSONField(_("stock impact"), default=dict, blank=True)
     error_message = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     is_read = models.BooleanField(_("read"), default=False)

@@ -307,6 +307,7 @@ def notification_complete(
     result_file: str = "",
     error_file: str = "",
     row_errors: list | None = None,
+    stock_impact: dict | None = None,
 ) -> TaskNotification | None:
     """Processing -> Completed; None if this run no longer owns the job (see claim)."""
     with transaction.atomic():
@@ -327,6 +328,7 @@ def notification_complete(
             result_file=result_file,
             error_file=error_file,
             row_errors=row_errors,
+            stock_impact=stock_impact,
         )
 
 
@@ -341,6 +343,7 @@ def _complete(
     result_file: str,
     error_file: str,
     row_errors: list | None,
+    stock_impact: dict | None = None,
 ) -> TaskNotification:
     notification.status = Status.COMPLETED
     notification.progress = 100
@@ -353,6 +356,7 @@ def _complete(
     notification.result_file = result_file
     notification.error_file = error_file
     notification.row_errors = row_errors or []
+    notification.stock_impact = stock_impact or {}
     notification.error_message = ""
     notification.completed_at = timezone.now()
     notification.is_read = False
@@ -404,6 +408,7 @@ def notification_retry(*, notification: TaskNotification) -> TaskNotification:
     notification.result_file = ""
     notification.error_file = ""
     notification.row_errors = []
+    notification.stock_impact = {}
     notification.progress = 0
     notification.processed_rows = 0
     notification.attempts = 0

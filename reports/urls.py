@@ -11,6 +11,7 @@ urlpatterns = [
     # Imports, exports and the notification centre (reports.views_transfers).
     path("notifications/<int:pk>/download/", views_transfers.download, name="download"),
     path("notifications/<int:pk>/errors/", views_transfers.download_errors, name="download_errors"),
+    path("notifications/<int:pk>/stock/", views_transfers.download_stock, name="download_stock"),
     path("notifications/<int:pk>/import/", views_transfers.import_preview, name="import_preview"),
     path("notifications/<int:pk>/confirm/", views_transfers.import_confirm, name="import_confirm"),
     path("notifications/<int:pk>/retry/", views_transfers.retry, name="retry"),

@@ -5,13 +5,20 @@ user may see (their own; a superuser sees all), so anything else is a 404,
 whether it exists or not. Every change is a POST.
 """
 
+import csv
 import mimetypes
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +30,7 @@ from reports import notifications
 from reports.models import TaskNotification
 from reports.transfers import files, registry
 from reports.transfers.admin import notification_centre_url
+from reports.transfers.spreadsheet import quote
 
 TaskType = TaskNotification.TaskType
 
@@ -37,6 +45,8 @@ def _download_name(notification: TaskNotification, kind: str) -> str:
     stamp = timezone.localtime(notification.created_at).strftime("%Y%m%d-%H%M")
     if kind == "errors":
         return f"{base}-import-errors-{stamp}.csv"
+    if kind == "stock":
+        return f"{base}-import-stock-{stamp}.csv"
     return f"{base}-{stamp}.{notification.format}"
 
 
@@ -79,6 +89,57 @@ def download_errors(request, pk: int):
     return _send(notification.error_file, _download_name(notification, "errors"))
 
 
+class _Echo:
+    def write(self, value):
+        return value
+
+
+STOCK_REPORT_COLUMNS = (
+    "serial_number",
+    "title",
+    "before",
+    "after",
+    "reorder_level",
+    "level",
+)
+
+
+@require_GET
+@staff_member_required
+def download_stock(request, pk: int):
+    """The preview's stock figures as CSV: every product the file moves."""
+    notification = _visible(request, pk)
+    products = (notification.stock_impact or {}).get("products")
+    if not products:
+        raise Http404
+    writer = csv.writer(_Echo())
+    labels = {"out": _("out of stock"), "low": _("at or below reorder level"), "ok": ""}
+
+    def lines():
+        yield "\ufeff" + writer.writerow(
+            [
+                _("serial number"),
+                _("title"),
+                _("stock before"),
+                _("stock after"),
+                _("reorder level"),
+                _("warning"),
+            ]
+        )
+        for item in products:
+            values = [item[column] for column in STOCK_REPORT_COLUMNS]
+            # Serial numbers and titles are people's text: quoted for spreadsheets.
+            values[0], values[1] = quote(values[0]), quote(values[1])
+            values[-1] = labels.get(values[-1], "")
+            yield writer.writerow(values)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_download_name(notification, "stock")}"'
+    )
+    return response
+
+
 def _model_admin(notification: TaskNotification):
     return admin.site.get_model_admin(registry.get(notification.model).model)
 
@@ -112,8 +173,21 @@ def import_preview(request, pk: int):
         "import_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_import"),
         "centre_url": notification_centre_url(),
         "more_errors": max(0, notification.invalid_rows - len(notification.row_errors)),
+        "stock": _stock_context(notification),
     }
     return TemplateResponse(request, "reports/transfers/import_preview.html", context)
+
+
+def _stock_context(notification: TaskNotification) -> dict | None:
+    impact = notification.stock_impact or {}
+    # A file with invalid rows imports nothing: no picture of its effect.
+    if not impact.get("count") or notification.invalid_rows:
+        return None
+    shown = [
+        {**item, "change": item["after"] - item["before"]}
+        for item in impact["products"][: settings.IMPORT_PREVIEW_MAX_ERRORS]
+    ]
+    return {**impact, "products": shown, "more": impact["count"] - len(shown)}
 
 
 @require_POST

@@ -16,6 +16,7 @@ The preview (dry run) and the import run exactly the same steps 1-5.
 """
 
 import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -559,6 +560,7 @@ class MovementImport(_Checker):
             kept.append((number, values))
         self.records = kept
         self.stock_changes = self._stock_changes(before, stock)
+        self.stock_digest = stock_digest(before)
 
     def _stock_changes(self, before: dict[int, int], after: dict[int, int]) -> list[StockChange]:
         moved = [pk for pk in after if after[pk] != before.get(pk)]
@@ -600,6 +602,38 @@ class MovementImport(_Checker):
                     _("Row %(row)d: %(message)s Nothing was imported.")
                     % {"row": number, "message": error.message}
                 ) from None
+
+
+def stock_digest(stock: dict[int, int]) -> str:
+    """A fingerprint of the stock a movement file was checked against."""
+    text = ";".join(f"{pk}:{quantity}" for pk, quantity in sorted(stock.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stock_impact(checker: "MovementImport") -> dict:
+    """The preview's picture of what the file does to stock (stored with it)."""
+    changes = checker.stock_changes
+    return {
+        "digest": checker.stock_digest,
+        "count": len(changes),
+        "out": sum(1 for change in changes if change.level == "out"),
+        "low": sum(1 for change in changes if change.level == "low"),
+        "products": [change.as_dict() for change in changes],
+    }
+
+
+def stock_moved(checker: "MovementImport", preview: dict) -> list[str]:
+    """Lines saying how stock moved since ``preview``; empty when it did not."""
+    if not preview or checker.stock_digest == preview.get("digest"):
+        return []
+    now = {change.product_id: change.before for change in checker.stock_changes}
+    lines = [
+        _("%(product)s: %(then)d at the preview, %(now)d now")
+        % {"product": item["serial_number"], "then": item["before"], "now": now[item["product_id"]]}
+        for item in preview.get("products", [])
+        if item["product_id"] in now and now[item["product_id"]] != item["before"]
+    ]
+    return lines or [_("The products of the file changed since the preview.")]
 
 
 def checker_for(transfer: Transfer, table: Table, progress: Progress | None) -> _Checker:

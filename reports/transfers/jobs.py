@@ -162,6 +162,9 @@ def _import_check(notification: TaskNotification) -> dict | None:
         )
         result = checker.result
         error_file = imports.write_error_report(result.errors) if result.errors else ""
+        impact = (
+            imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
+        )
     except ImportFileError as error:
         _fail(notification, error.message)
         return None
@@ -183,6 +186,7 @@ def _import_check(notification: TaskNotification) -> dict | None:
         row_errors=[
             error.as_dict() for error in result.errors[: settings.IMPORT_PREVIEW_MAX_ERRORS]
         ],
+        stock_impact=impact,
     )
     if notification is None:  # failed or retried meanwhile
         return None
@@ -190,6 +194,44 @@ def _import_check(notification: TaskNotification) -> dict | None:
     if summary:
         TaskNotification.objects.filter(pk=notification.pk).update(error_message=summary)
     return {"rows": result.total, "invalid": result.invalid}
+
+
+class StockMoved(imports.ImportAborted):
+    """Stock of the file's products changed between the preview and the confirm."""
+
+    def __init__(self, lines: list[str]):
+        shown = lines[:10]
+        if len(lines) > len(shown):
+            shown.append(_("… and %(count)d more.") % {"count": len(lines) - len(shown)})
+        super().__init__(
+            _(
+                "Stock moved since the preview, so its figures are out of date. "
+                "Nothing was imported. A new preview with today's figures is being "
+                "prepared; confirm it there."
+            )
+            + "\n"
+            + "\n".join(shown)
+        )
+
+
+def _preview_impact(notification: TaskNotification) -> dict:
+    preview_id = notification.parameters.get("preview_id")
+    if preview_id is None:
+        return {}
+    found = TaskNotification.objects.filter(pk=preview_id).values_list("stock_impact", flat=True)
+    return next(iter(found), {}) or {}
+
+
+def _recheck(notification: TaskNotification) -> None:
+    """Queue a new preview of the same file, with the stock as it is now."""
+    notifications.notification_create(
+        user=notification.user,
+        task_type=TaskNotification.TaskType.IMPORT_PREVIEW,
+        model=notification.model,
+        file_format=notification.format,
+        source_file=notification.source_file,
+        original_name=notification.original_name,
+    )
 
 
 def run_import_apply(notification_id: int, task_id: str | None = None) -> dict | None:
@@ -223,6 +265,12 @@ def _import_apply(notification: TaskNotification) -> dict | None:
                     + " "
                     + _("Nothing was imported.")
                 )
+            if isinstance(checker, imports.MovementImport):
+                # Under the ledger's locks: the stock this import would move
+                # is the stock the person saw in the preview, or nothing moves.
+                moved = imports.stock_moved(checker, _preview_impact(notification))
+                if moved:
+                    raise StockMoved(moved)
             checker.write(user=notification.user)
             # In the same transaction: the rows and "Completed" commit together,
             # so a redelivered task sees Completed and does not import twice.
@@ -236,7 +284,16 @@ def _import_apply(notification: TaskNotification) -> dict | None:
                 new_rows=result.new,
                 updated_rows=result.updated,
                 unchanged_rows=result.unchanged,
+                stock_impact=(
+                    imports.stock_impact(checker)
+                    if isinstance(checker, imports.MovementImport)
+                    else {}
+                ),
             )
+    except StockMoved as moved:
+        _fail(notification, moved.message)
+        _recheck(notification)
+        return None
     except (ImportFileError, imports.ImportAborted) as error:
         _fail(notification, error.message)
         return None
