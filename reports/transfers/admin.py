@@ -22,8 +22,22 @@ from reports import notifications
 from reports.models import TaskNotification
 from reports.transfers import files, registry
 
+
+class Workbook(base_formats.XLSX):
+    """The import's spreadsheet format: the reader reads XLSX and ODS from the bytes."""
+
+    def get_title(self):
+        return "xlsx / ods"
+
+
 FORMATS = [base_formats.CSV, base_formats.XLSX, base_formats.JSON]
-FORMAT_KEYS = {base_formats.CSV: "csv", base_formats.XLSX: "xlsx", base_formats.JSON: "json"}
+IMPORT_FORMATS = [base_formats.CSV, Workbook, base_formats.JSON]
+FORMAT_KEYS = {
+    base_formats.CSV: "csv",
+    base_formats.XLSX: "xlsx",
+    Workbook: "xlsx",
+    base_formats.JSON: "json",
+}
 
 
 class ExportMixin(ExportActionMixin):
@@ -89,7 +103,7 @@ class ImportExportMixin(ImportMixin, ExportMixin):
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
 
     def get_import_formats(self):
-        return FORMATS
+        return IMPORT_FORMATS
 
     def has_import_permission(self, request):
         opts = self.opts
@@ -105,7 +119,7 @@ class ImportExportMixin(ImportMixin, ExportMixin):
         form = self.create_import_form(request)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["import_file"]
-            file_format = FORMATS[int(form.cleaned_data["format"])]
+            file_format = IMPORT_FORMATS[int(form.cleaned_data["format"])]
             limit = settings.IMPORT_MAX_FILE_MB * 1024 * 1024
             if upload.size > limit:
                 form.add_error(

@@ -148,6 +148,10 @@ def test_an_export_saved_again_by_libreoffice_reads_back_as_no_change(
 
 
 def test_an_export_converted_to_ods_reads_back_as_no_change(admin_client, tricky_data, tmp_path):
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:catalog_product_import")).content.decode()
+    assert "xlsx / ods" in page  # the format a person picks for either workbook
     (tmp_path / "export").mkdir()
     exported = _export_all(tmp_path / "export", "xlsx")
     converted = _libreoffice(list(exported.values()), "ods", tmp_path / "ods")
