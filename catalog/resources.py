@@ -26,11 +26,10 @@ _TOO_LARGE = Decimal("10000000000")
 def _refuse_structures(value) -> None:
     # A JSON file may hold an object or a list where a cell belongs; storing
     # its Python repr as text would be nonsense.
-    if isinstance(value, dict | list):
-        raise ValueError(
-            _("Expected a single value, found a JSON %(kind)s.")
-            % {"kind": _("object") if isinstance(value, dict) else _("list")}
-        )
+    if isinstance(value, dict):
+        raise ValueError(_("Expected a single value, found a JSON object."))
+    if isinstance(value, list):
+        raise ValueError(_("Expected a single value, found a JSON list."))
 
 
 def _refuse_nul(text: str) -> str:

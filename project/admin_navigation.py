@@ -66,6 +66,8 @@ def sidebar_navigation(request) -> list[dict]:
             "items": [
                 _item(_("Users"), "person", "auth", "user"),
                 _item(_("Roles (groups)"), "group", "auth", "group"),
+                # Locked logins (django-axes); a superuser unlocks them here.
+                _item(_("Login lockouts"), "lock", "axes", "accessattempt"),
                 _item(_("Periodic tasks"), "schedule", "django_celery_beat", "periodictask"),
                 _item(_("Intervals"), "timer", "django_celery_beat", "intervalschedule"),
                 _item(_("Crontabs"), "update", "django_celery_beat", "crontabschedule"),

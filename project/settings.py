@@ -236,9 +236,11 @@ LOGIN_URL = "admin:login"
 # The admin is the whole UI: a login without ?next= lands on its index, not
 # on Django's default /accounts/profile/ (a 404 here).
 LOGIN_REDIRECT_URL = "admin:index"
-# Proxies in front of Django (1 behind our nginx, 2 with a load balancer in
-# front of it): the client address is the one the outermost trusted proxy
-# appended to X-Forwarded-For. The login lockout and the API's token throttle
+# Proxies in front of Django: 1 behind our nginx, in both of its modes (in
+# the load-balancer mode nginx itself takes the client address from the
+# balancer's header, trusted only from NGINX_TRUSTED_PROXIES, and appends
+# it). The client address is the last one the trusted proxy appended to
+# X-Forwarded-For. The login lockout and the API's token throttle
 # both use it; 0 trusts only REMOTE_ADDR, so a client cannot pick its own
 # address. API_NUM_PROXIES is its former name.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", env_int("API_NUM_PROXIES", 0))

@@ -176,6 +176,8 @@ def test_a_superuser_unlocks_from_the_admin(boss, django_user_model, role_user):
 
     root = Client(REMOTE_ADDR=ELSEWHERE)
     root.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "x"))
+    # The sidebar leads there (Administration -> Login lockouts).
+    assert _changelist() in root.get(reverse("admin:index")).content.decode()
     page = root.get(_changelist())
     assert page.status_code == 200
     assert "boss" in page.content.decode() and ATTACKER in page.content.decode()
