@@ -1,5 +1,4 @@
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -7,21 +6,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from project.tests.processes import free_port, server_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +21,8 @@ def api_server(django_db_setup, django_db_blocker):
     ``django_db(transaction=True)`` commit data it can see.
     """
     with django_db_blocker.unblock():
-        database_url = _database_url()
-    port = _free_port()
+        database_url = server_database_url()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

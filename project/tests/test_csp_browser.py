@@ -15,8 +15,8 @@ import pytest
 
 from catalog.models import Product, ProductModel
 from movements.demo import seed_demo
+from project.tests.processes import CHROMIUM, launch_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "csp-browser-pass-2024"
 
 pytestmark = [
@@ -77,16 +77,7 @@ def test_admin_dashboard_autocomplete_and_swagger_run_under_the_csp_without_viol
     headers: dict[str, str] = {}
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
             context.add_init_script(RECORD_VIOLATIONS)

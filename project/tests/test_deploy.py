@@ -23,6 +23,8 @@ import pytest
 import requests
 import yaml
 
+from project.tests.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -336,12 +338,6 @@ class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
             self._send(200, body, {**django, "Content-Type": "application/json"})
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def upstream():
     server = _Upstream(("127.0.0.1", 0), _UpstreamHandler)
@@ -368,7 +364,7 @@ def run_nginx(tmp_path, upstream):
     processes = []
 
     def start(mode: str, trusted: str = "127.0.0.1/32") -> dict:
-        ports = {"http": _free_port(), "tls": _free_port()}
+        ports = {"http": free_port(), "tls": free_port()}
         address = f"127.0.0.1:{upstream.server_address[1]}"
         conf = e2e.render_nginx(
             mode,

@@ -8,7 +8,6 @@ at a port where nothing listens (Redis down), exactly as production meets them.
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -30,6 +29,7 @@ from project.api.testing import (
     fresh_api_user_cache,  # noqa: F401
 )
 from project.tests.faults import HungServer, cache_settings_at, celery_broker, closed_port_url
+from project.tests.processes import free_port, server_database_url
 from reports.models import TaskNotification
 
 PASSWORD = "x-pass-123456"
@@ -171,18 +171,6 @@ def test_export_with_redis_down_says_so_at_once_and_is_failed_retryable(redis_do
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _get(url: str, token: str | None = None, timeout: float = 20) -> tuple[int, float]:
     request = urllib.request.Request(url)  # noqa: S310 - loopback
     if token:
@@ -202,10 +190,10 @@ def _get(url: str, token: str | None = None, timeout: float = 20) -> tuple[int, 
 def gunicorn_on_hung_redis(transactional_db):
     """gunicorn with docker/gunicorn.conf.py (5 sync workers), cache and broker hung."""
     server = HungServer()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": server_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "REDIS_URL": server.url,
         "CELERY_BROKER_URL": server.url,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from catalog.models import Product
 from movements.demo import seed_demo
 from movements.models import Outflow
+from project.tests.processes import CHROMIUM, launch_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "browser-test-pass-2024"
 RESULTS = Path(settings.BASE_DIR) / "test-results"
 
@@ -76,16 +76,7 @@ def test_dashboard_in_chromium_shows_seeded_cards_and_every_chart(live_server, b
     RESULTS.mkdir(exist_ok=True)
     screenshot = RESULTS / "dashboard.png"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_context(
                 viewport={"width": 1440, "height": 1000}, locale="en-US"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 
 from movements.models import Outflow
 from movements.selectors import ledger_differences
+from project.tests.processes import server_database_url
 from reports import notifications
 from reports.models import TaskNotification
 from reports.tests.transfers.conftest import wait_for
@@ -39,19 +39,13 @@ STALE_SECONDS = 4
 BOUND_SECONDS = 20
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 class Worker:
     """``celery worker --pool=prefork --concurrency=1`` on a queue of its own."""
 
     def __init__(self, queue: str, media_root: Path, marker: Path, log: Path):
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": server_database_url(),
             # No persistent connections: the test database is dropped at the end.
             "DB_CONN_MAX_AGE": "0",
             "MEDIA_ROOT": str(media_root),
