@@ -1,10 +1,11 @@
-"""A user deactivated in one process is refused at once by every web process.
+"""A user deactivated in one process is refused within a second by every web process.
 
 Each web process keeps a verified user for API_USER_CACHE_SECONDS (10 s);
 signals drop it only in the process that made the change. Before: through
 a real gunicorn with 2 processes, a token of a user deactivated elsewhere
-kept answering 200 for up to 10 s. Now each request re-reads the user's
-active flag by primary key (project/api/authentication.py).
+kept answering 200 for up to 10 s. Now every process re-reads a cached
+user's active flag by primary key at least every USER_RECHECK_SECONDS (1 s;
+project/api/authentication.py).
 """
 
 import json
@@ -15,7 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from project.api.authentication import USER_RECHECK_SECONDS
 from project.api.testing import access_token
+
+# The documented bound, and a margin for a loaded machine.
+BOUND = USER_RECHECK_SECONDS + 0.3
 
 # Enough requests, each on its own connection, that both gunicorn
 # processes serve some of them.
@@ -39,7 +44,9 @@ def _burst(base: str, token: str) -> list[tuple[int, str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deactivated_users_token_is_refused_at_once_by_every_process(api_server, role_user):
+def test_a_deactivated_users_token_is_refused_within_a_second_by_every_process(
+    api_server, role_user
+):
     user = role_user("Operator", username="leaver")
     token = access_token(user)
     # Every process that serves these has the user cached for 10 s.
@@ -48,18 +55,17 @@ def test_a_deactivated_users_token_is_refused_at_once_by_every_process(api_serve
     # Deactivated here, in the test process: no gunicorn process gets the signal.
     user.is_active = False
     user.save(update_fields=["is_active"])
-    started = time.monotonic()
+    time.sleep(BOUND)
     after = _burst(api_server, token)
-    elapsed = time.monotonic() - started
 
-    assert elapsed < 5
     assert after == [(401, "user_inactive")] * REQUESTS, after
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deleted_users_token_is_refused_at_once_by_every_process(api_server, role_user):
+def test_a_deleted_users_token_is_refused_within_a_second_by_every_process(api_server, role_user):
     user = role_user("Operator", username="gone")
     token = access_token(user)
     assert {status for status, _ in _burst(api_server, token)} == {200}
     user.delete()
+    time.sleep(BOUND)
     assert {status for status, _ in _burst(api_server, token)} == {401}
