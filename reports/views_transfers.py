@@ -174,8 +174,25 @@ def import_preview(request, pk: int):
         "centre_url": notification_centre_url(),
         "more_errors": max(0, notification.invalid_rows - len(notification.row_errors)),
         "stock": _stock_context(notification),
+        "recheck": _recheck_of(notification),
     }
     return TemplateResponse(request, "reports/transfers/import_preview.html", context)
+
+
+def _recheck_of(notification: TaskNotification) -> TaskNotification | None:
+    """The newer preview of the same upload (queued when stock moved before a confirm)."""
+    if notification.task_type != TaskType.IMPORT or notification.status != "failed":
+        return None
+    return (
+        notifications.visible_to(notification.user)
+        .filter(
+            task_type=TaskType.IMPORT_PREVIEW,
+            source_file=notification.source_file,
+            created_at__gt=notification.created_at,
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def _stock_context(notification: TaskNotification) -> dict | None:

@@ -82,6 +82,10 @@ def test_the_confirm_refuses_a_stale_picture_and_queues_a_new_preview(admin_clie
     again = TaskNotification.objects.latest("pk")
     assert again.task_type == TaskNotification.TaskType.IMPORT_PREVIEW
     assert again.source_file == checked.source_file and again.status == Status.PENDING
+    # The failed import's page leads to the new preview, the lines one per row.
+    page = admin_client.get(reverse("reports:import_preview", args=[done.pk])).content.decode()
+    assert reverse("reports:import_preview", args=[again.pk]) in page
+    assert "<br>LOW: 8 at the preview, 7 now" in page
 
 
 def test_an_unchanged_picture_imports_and_shows_what_it_did(admin_client, shelf):
