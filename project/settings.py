@@ -103,7 +103,6 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
-EMBEDDED = not DATABASE_URL and not env_str("REDIS_URL", "")
 
 if DATABASE_URL:
     DATABASES = {
