@@ -8,8 +8,13 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
+from project.errors import UserFacingError
 
-# What a client may set on a product; quantity is not among them.
+# What a client may set on a product; quantity is not among them. The one
+# list of a product's writable fields: the admin form, the API serializer and
+# the import columns each add read-only fields and keep an order of their own
+# (form groups, JSON key order, the file's key column first), so they are
+# written out there; catalog/tests/test_product_fields.py holds them to this.
 PRODUCT_FIELDS = (
     "title",
     "serial_number",
@@ -23,10 +28,8 @@ PRODUCT_FIELDS = (
 )
 
 
-class CatalogError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class CatalogError(UserFacingError):
+    """A catalog write refused; ``message`` is for the user."""
 
 
 class InUse(CatalogError):

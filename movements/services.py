@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, Supplier
 from movements.models import Inflow, Outflow
+from project.errors import UserFacingError
 
 
-class LedgerError(Exception):
+class LedgerError(UserFacingError):
     """A movement the ledger refuses.
 
     ``message`` is meant for the user; ``field`` names the input it is about,
@@ -26,7 +27,6 @@ class LedgerError(Exception):
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
-        self.message = message
         self.field = field
 
 

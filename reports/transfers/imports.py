@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from catalog.resources import ProductModelWidget
 from movements import services as ledger
+from project.errors import UserFacingError
 from reports.transfers import files
 from reports.transfers.readers import ImportFileError, Table, read_table
 from reports.transfers.registry import Transfer
@@ -62,12 +63,8 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-class ImportAborted(Exception):
+class ImportAborted(UserFacingError):
     """The import stopped; nothing was written. ``message`` is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

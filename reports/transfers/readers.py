@@ -22,14 +22,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from project.errors import UserFacingError
 from reports.transfers import probe
 from reports.transfers.spreadsheet import unquote_row
 
 
-class ImportFileError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ImportFileError(UserFacingError):
+    """The file cannot be read as a table; ``message`` names its problem for the user."""
 
 
 @dataclass
