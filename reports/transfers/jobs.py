@@ -5,7 +5,9 @@ in ``reports.notifications`` and turns every failure into a message a person
 understands; the traceback goes to the log (and Sentry), never to the user.
 """
 
+import functools
 import logging
+from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
@@ -17,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from project.errors import UserFacingError
 from reports import notifications
 from reports.models import TaskNotification
 from reports.transfers import exports, files, imports, registry
@@ -46,6 +49,47 @@ def _internal_error(notification: TaskNotification) -> str:
         "The task failed because of an internal error; nothing was changed. "
         "Reference for the administrator: %(task_id)s."
     ) % {"task_id": notification.task_id}
+
+
+# What a job does with a failure it knows: (exception types, handler).
+Handler = tuple[
+    type[Exception] | tuple[type[Exception], ...], Callable[[TaskNotification, Exception], None]
+]
+
+
+def _fails_job(label: str, *handlers: Handler):
+    """Turn whatever escapes a job's work into a Failed job with a message a person understands.
+
+    The job's own ``handlers`` come first (the first whose types match); then
+    the time limit; anything else is an internal error: its traceback goes to
+    the log (and Sentry) as "<label> <id> failed", never to the user. The
+    decorated function then returns None.
+    """
+
+    def decorate(work):
+        @functools.wraps(work)
+        def run(notification: TaskNotification, *args, **kwargs):
+            try:
+                return work(notification, *args, **kwargs)
+            except Exception as error:
+                for types, handle in handlers:
+                    if isinstance(error, types):
+                        handle(notification, error)
+                        return None
+                if isinstance(error, SoftTimeLimitExceeded):
+                    _fail(notification, _too_long())
+                    return None
+                logger.exception("%s %s failed", label, notification.pk)
+                _fail(notification, _internal_error(notification))
+                return None
+
+        return run
+
+    return decorate
+
+
+def _show(notification: TaskNotification, error: UserFacingError) -> None:
+    _fail(notification, error.message)
 
 
 def _progress(notification: TaskNotification):
@@ -89,8 +133,26 @@ def run_export(notification_id: int, task_id: str | None = None) -> dict | None:
         return _export(notification)
 
 
+def _not_allowed(notification: TaskNotification, error: PermissionError) -> None:
+    _fail(notification, _("You are not allowed to see these rows any more."))
+
+
 def _export(notification: TaskNotification) -> dict | None:
-    notification_id = notification.pk
+    written = _write_export(notification)
+    if written is None:
+        return None
+    name, count = written
+    done = notifications.notification_complete(
+        notification=notification, total_rows=count, new_rows=0, result_file=name
+    )
+    if done is None:  # failed or retried meanwhile: this file is nobody's
+        files.delete(name)
+        return None
+    return {"rows": count}
+
+
+@_fails_job("Export", (PermissionError, _not_allowed))
+def _write_export(notification: TaskNotification) -> tuple[str, int]:
     name = ""
     try:
         transfer = registry.get(notification.model)
@@ -103,26 +165,10 @@ def _export(notification: TaskNotification) -> dict | None:
             files.absolute(name),
             progress=_progress(notification),
         )
-    except PermissionError:
-        files.delete(name)
-        _fail(notification, _("You are not allowed to see these rows any more."))
-        return None
-    except SoftTimeLimitExceeded:
-        files.delete(name)
-        _fail(notification, _too_long())
-        return None
     except Exception:
-        logger.exception("Export %s failed", notification_id)
-        files.delete(name)
-        _fail(notification, _internal_error(notification))
-        return None
-    done = notifications.notification_complete(
-        notification=notification, total_rows=count, new_rows=0, result_file=name
-    )
-    if done is None:  # failed or retried meanwhile: this file is nobody's
-        files.delete(name)
-        return None
-    return {"rows": count}
+        files.delete(name)  # a failed export leaves no half-written file behind
+        raise
+    return name, count
 
 
 def _summary(result: imports.ImportResult) -> str:
@@ -151,30 +197,10 @@ def run_import_check(notification_id: int, task_id: str | None = None) -> dict |
 
 
 def _import_check(notification: TaskNotification) -> dict | None:
-    notification_id = notification.pk
-    try:
-        transfer = registry.get(notification.model)
-        checker = imports.check_file(
-            transfer,
-            files.absolute(notification.source_file),
-            notification.format,
-            progress=_progress(notification),
-        )
-        result = checker.result
-        error_file = imports.write_error_report(result.errors) if result.errors else ""
-        impact = (
-            imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
-        )
-    except ImportFileError as error:
-        _fail(notification, error.message)
+    checked = _check(notification)
+    if checked is None:
         return None
-    except SoftTimeLimitExceeded:
-        _fail(notification, _too_long())
-        return None
-    except Exception:
-        logger.exception("Import check %s failed", notification_id)
-        _fail(notification, _internal_error(notification))
-        return None
+    result, error_file, impact = checked
     notification = notifications.notification_complete(
         notification=notification,
         total_rows=result.total,
@@ -194,6 +220,21 @@ def _import_check(notification: TaskNotification) -> dict | None:
     if summary:
         TaskNotification.objects.filter(pk=notification.pk).update(error_message=summary)
     return {"rows": result.total, "invalid": result.invalid}
+
+
+@_fails_job("Import check", (ImportFileError, _show))
+def _check(notification: TaskNotification) -> tuple[imports.ImportResult, str, dict]:
+    transfer = registry.get(notification.model)
+    checker = imports.check_file(
+        transfer,
+        files.absolute(notification.source_file),
+        notification.format,
+        progress=_progress(notification),
+    )
+    result = checker.result
+    error_file = imports.write_error_report(result.errors) if result.errors else ""
+    impact = imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
+    return result, error_file, impact
 
 
 class StockMoved(imports.ImportAborted):
@@ -245,73 +286,67 @@ def run_import_apply(notification_id: int, task_id: str | None = None) -> dict |
         return _import_apply(notification)
 
 
+def _stock_moved(notification: TaskNotification, moved: StockMoved) -> None:
+    _fail(notification, moved.message)
+    _recheck(notification)
+
+
+def _database_refused(notification: TaskNotification, error: DatabaseError) -> None:
+    logger.exception("Import %s refused by the database", notification.pk)
+    _fail(
+        notification,
+        _(
+            "The database refused the import (probably a change made at the same time). "
+            "Nothing was imported; retry it."
+        ),
+    )
+
+
+@_fails_job(
+    "Import",
+    (StockMoved, _stock_moved),
+    ((ImportFileError, imports.ImportAborted), _show),
+    ((IntegrityError, DatabaseError), _database_refused),
+)
 def _import_apply(notification: TaskNotification) -> dict | None:
-    notification_id = notification.pk
-    try:
-        transfer = registry.get(notification.model)
-        with transaction.atomic():
-            checker = imports.check_file(
-                transfer,
-                files.absolute(notification.source_file),
-                notification.format,
-                lock=True,
-                progress=_progress(notification),
+    transfer = registry.get(notification.model)
+    with transaction.atomic():
+        checker = imports.check_file(
+            transfer,
+            files.absolute(notification.source_file),
+            notification.format,
+            lock=True,
+            progress=_progress(notification),
+        )
+        result = checker.result
+        if result.invalid:
+            raise imports.ImportAborted(
+                _("The file no longer passes the checks (the data changed since the preview). ")
+                + _summary(result)
+                + " "
+                + _("Nothing was imported.")
             )
-            result = checker.result
-            if result.invalid:
-                raise imports.ImportAborted(
-                    _("The file no longer passes the checks (the data changed since the preview). ")
-                    + _summary(result)
-                    + " "
-                    + _("Nothing was imported.")
-                )
-            if isinstance(checker, imports.MovementImport):
-                # Under the ledger's locks: the stock this import would move
-                # is the stock the person saw in the preview, or nothing moves.
-                moved = imports.stock_moved(checker, _preview_impact(notification))
-                if moved:
-                    raise StockMoved(moved)
-            checker.write(user=notification.user)
-            # In the same transaction: the rows and "Completed" commit together,
-            # so a redelivered task sees Completed and does not import twice.
-            # The claim locks the row first: a run whose job was failed (its
-            # heartbeat looked dead) or retried meanwhile rolls back instead.
-            if not notifications.notification_claim(notification=notification):
-                raise imports.ImportAborted(_superseded())
-            notifications.notification_complete(
-                notification=notification,
-                total_rows=result.total,
-                new_rows=result.new,
-                updated_rows=result.updated,
-                unchanged_rows=result.unchanged,
-                stock_impact=(
-                    imports.stock_impact(checker)
-                    if isinstance(checker, imports.MovementImport)
-                    else {}
-                ),
-            )
-    except StockMoved as moved:
-        _fail(notification, moved.message)
-        _recheck(notification)
-        return None
-    except (ImportFileError, imports.ImportAborted) as error:
-        _fail(notification, error.message)
-        return None
-    except SoftTimeLimitExceeded:
-        _fail(notification, _too_long())
-        return None
-    except (IntegrityError, DatabaseError):
-        logger.exception("Import %s refused by the database", notification_id)
-        _fail(
-            notification,
-            _(
-                "The database refused the import (probably a change made at the same time). "
-                "Nothing was imported; retry it."
+        if isinstance(checker, imports.MovementImport):
+            # Under the ledger's locks: the stock this import would move
+            # is the stock the person saw in the preview, or nothing moves.
+            moved = imports.stock_moved(checker, _preview_impact(notification))
+            if moved:
+                raise StockMoved(moved)
+        checker.write(user=notification.user)
+        # In the same transaction: the rows and "Completed" commit together,
+        # so a redelivered task sees Completed and does not import twice.
+        # The claim locks the row first: a run whose job was failed (its
+        # heartbeat looked dead) or retried meanwhile rolls back instead.
+        if not notifications.notification_claim(notification=notification):
+            raise imports.ImportAborted(_superseded())
+        notifications.notification_complete(
+            notification=notification,
+            total_rows=result.total,
+            new_rows=result.new,
+            updated_rows=result.updated,
+            unchanged_rows=result.unchanged,
+            stock_impact=(
+                imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
             ),
         )
-        return None
-    except Exception:
-        logger.exception("Import %s failed", notification_id)
-        _fail(notification, _internal_error(notification))
-        return None
     return {"rows": result.total, "new": result.new, "updated": result.updated}
