@@ -1,9 +1,11 @@
 """Import/export columns of the ledger: inflows and outflows.
 
-Movements are append-only, so an import only adds rows, and it adds them
-through the ledger service (``movements.services``): stock can never go
-negative through an import either. Export-only columns (id, date, author)
-are ``readonly``.
+These Resources define columns and their rules only. Movements are
+append-only, so an import only adds rows, and it adds them one way: the
+set-based import (``reports.transfers.imports.MovementImport``) calls the
+ledger service (``movements.services``) per row, after the preview, so stock
+can never go negative through an import either. Export-only columns (id,
+date, author) are ``readonly``.
 """
 
 from django.contrib.auth import get_user_model
@@ -18,7 +20,6 @@ from catalog.resources import (
     TransferResource,
     WholeNumberWidget,
 )
-from movements import services
 from movements.models import Inflow, Outflow
 
 
@@ -52,13 +53,12 @@ class MovementResource(TransferResource):
         readonly=True,
     )
 
-    def save_instance(self, instance, is_create, row, **kwargs):
-        # A dry run runs inside a transaction that import_data rolls back.
-        saved = self.record(instance, user=kwargs.get("user"))
-        instance.pk = saved.pk
-
-    def record(self, instance, *, user):
-        raise NotImplementedError
+    def import_data(self, *args, **kwargs):
+        # django-import-export's row-by-row save would insert movements
+        # without going through the ledger service, so stock would not move.
+        raise NotImplementedError(
+            "Movements are imported by reports.transfers.imports.MovementImport only."
+        )
 
 
 class InflowResource(MovementResource):
@@ -91,17 +91,6 @@ class InflowResource(MovementResource):
         )
         import_id_fields = ()
 
-    def record(self, instance, *, user):
-        return services.inflow_create(
-            product=instance.product_id,
-            quantity=instance.quantity,
-            supplier=instance.supplier,
-            unit_cost=instance.unit_cost,
-            reason=instance.reason,
-            note=instance.note,
-            user=user,
-        )
-
 
 class OutflowResource(MovementResource):
     unit_price = fields.Field(
@@ -130,14 +119,3 @@ class OutflowResource(MovementResource):
             "created_by",
         )
         import_id_fields = ()
-
-    def record(self, instance, *, user):
-        return services.outflow_create(
-            product=instance.product_id,
-            quantity=instance.quantity,
-            unit_price=instance.unit_price,
-            unit_cost=instance.unit_cost,
-            reason=instance.reason,
-            note=instance.note,
-            user=user,
-        )
