@@ -84,12 +84,12 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
         result = _manage(
             "shell",
             "-c",
-            "from movements.tasks import check_ledger_task;"
-            "print(check_ledger_task.delay().get(timeout=90, interval=0.5))",
+            "from reports.tasks.transfers import check_ledger_nightly;"
+            "print(check_ledger_nightly.delay().get(timeout=90, interval=0.5))",
             env=env,
         )
         assert result.returncode == 0, result.stderr
-        assert "'consistent': True" in result.stdout
+        assert "{'differences': 0}" in result.stdout
     finally:
         worker.terminate()
         worker.wait(timeout=30)

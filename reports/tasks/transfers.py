@@ -53,6 +53,7 @@ def purge_old_task_files() -> int:
 
 @shared_task(name="reports.check_ledger_nightly")
 def check_ledger_nightly() -> dict:
+    """Recompute invariant 1 for every product; superusers get a notification if any differs."""
     differences = ledger_differences()
     if differences:
         notifications.notification_ledger_alert(differences=differences)
