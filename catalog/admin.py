@@ -118,6 +118,7 @@ class ProductAdmin(CatalogAdmin):
     search_help_text = _("Search by title or serial number.")
     autocomplete_fields = ("product_model", "category")
     readonly_fields = ("quantity", "created_at", "updated_at")
+    # services.PRODUCT_FIELDS in groups, with the read-only fields among them.
     fieldsets = (
         (None, {"fields": ("title", "serial_number", "product_model", "category")}),
         (

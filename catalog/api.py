@@ -67,6 +67,8 @@ class ProductSerializer(ModelSerializer):
 
     class Meta:
         model = Product
+        # services.PRODUCT_FIELDS plus read-only ones, in the order clients
+        # have always received the keys.
         fields = (
             "id",
             "title",

@@ -457,6 +457,8 @@ class ProductResource(TransferResource):
 
     class Meta:
         model = Product
+        # services.PRODUCT_FIELDS plus the export-only brand and quantity, in
+        # the files' column order (the key first; exports keep it).
         fields = (
             "serial_number",
             "title",
