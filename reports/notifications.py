@@ -1,6 +1,6 @@
 """Task notifications: the only code that writes ``TaskNotification``.
 
-Lifecycle (from the architecture guide)::
+Lifecycle (docs/architecture.md, "Asynchronous task lifecycle")::
 
     Pending -> Processing -> Completed (file generated)
                           -> Failed (error captured) -> Pending (retry)

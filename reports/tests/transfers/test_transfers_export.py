@@ -27,15 +27,14 @@ def _export(client, url_name="admin:catalog_product_export", query="", **data):
     return TaskNotification.objects.latest("pk")
 
 
-def _read(content: bytes, fmt: str) -> list[dict]:
+def _read(content: bytes, fmt: str, folder) -> list[dict]:
     if fmt == "csv":
         return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     if fmt == "json":
         return json.loads(content)
-    path = "/tmp/_export_test.xlsx"
-    with open(path, "wb") as handle:
-        handle.write(content)
-    rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
+    path = folder / "export.xlsx"
+    path.write_bytes(content)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
@@ -48,7 +47,9 @@ def products(db):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
-def test_export_each_format_downloads_and_reads_back(admin_client, celery_worker, products, fmt):
+def test_export_each_format_downloads_and_reads_back(
+    admin_client, celery_worker, products, fmt, tmp_path
+):
     notification = _export(admin_client, fmt=fmt)
     assert notification.status == TaskNotification.Status.PENDING
     notification = wait_for(notification.pk)
@@ -58,8 +59,11 @@ def test_export_each_format_downloads_and_reads_back(admin_client, celery_worker
     response = admin_client.get(reverse("reports:download", args=[notification.pk]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    rows = {row["serial_number"]: row for row in _read(b"".join(response.streaming_content), fmt)}
-    assert set(rows) == {"EVIL-1", "PLAIN-1", "'+EVIL-2"} if fmt != "json" else True
+    content = b"".join(response.streaming_content)
+    rows = {row["serial_number"]: row for row in _read(content, fmt, tmp_path)}
+    # Spreadsheet formats quote text a spreadsheet would run; JSON keeps it exact.
+    quoted = "+EVIL-2" if fmt == "json" else "'+EVIL-2"
+    assert set(rows) == {"EVIL-1", "PLAIN-1", quoted}
     plain = rows["PLAIN-1"]
     if fmt == "json":
         # JSON keeps exact text (no spreadsheet opens it); numbers are numbers.

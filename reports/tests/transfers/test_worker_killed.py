@@ -33,9 +33,10 @@ Status = TaskNotification.Status
 ROOT = Path(__file__).resolve().parents[3]
 HEARTBEAT_SECONDS = 1
 STALE_SECONDS = 4
-# The bound is 2 minutes with the production settings (heartbeat 10 s,
-# stale after 45 s, sweep every 60 s); here the same mechanism runs with
-# seconds, so the bound is scaled: stale + sweep period + margin.
+# The bound is 2 minutes with the production settings (heartbeat 10 s, stale
+# after 45 s, sweep every 60 s; docs/operations.md, failure modes); here the
+# same mechanism runs with seconds, so the bound is scaled: stale + sweep
+# period + margin.
 BOUND_SECONDS = 20
 
 
