@@ -66,4 +66,4 @@ def _no_known_pending_refresh():
     # reports.signals); each test starts without that memory.
     from reports import signals
 
-    signals.forget_pending_refresh()
+    signals.forget_local_refresh_eta()

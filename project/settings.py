@@ -188,7 +188,10 @@ else:
     }
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
-    for _dir in (_queue_dir, _processed_dir):
+    # The exchange tables of broadcasts (worker remote control); kombu's
+    # default is ./control, relative to whichever directory a process starts in.
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _dir in (_queue_dir, _processed_dir, _control_dir):
         _dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -196,6 +199,7 @@ else:
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        "control_folder": str(_control_dir),
     }
 
 CELERY_RESULT_BACKEND = "django-db"
@@ -351,6 +355,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# How long a web process reuses a verified token's user and permissions
+# (project.api.authentication); 0 turns that cache off.
+API_USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 if not DEBUG and len(JWT_SIGNING_KEY.encode()) < 32:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 bytes long.")
@@ -418,6 +425,8 @@ METRICS_CACHE_TIMEOUT = env_int("METRICS_CACHE_TIMEOUT", 24 * 60 * 60)
 # Rows of the dashboard's low-stock table.
 METRICS_LOW_STOCK_LIMIT = env_int("METRICS_LOW_STOCK_LIMIT", 20)
 METRICS_CURRENCY_SYMBOL = env_str("METRICS_CURRENCY_SYMBOL", "R$")
+# Celery queue of the refresh a change schedules; empty: Celery's default queue.
+METRICS_REFRESH_QUEUE = env_str("METRICS_REFRESH_QUEUE", "")
 
 # --- Imports, exports and private files (reports.transfers) ---------------
 # Uploads and generated files live under MEDIA_ROOT, which no URL serves; the
@@ -451,7 +460,12 @@ TRANSFER_PENDING_REPUBLISH_MINUTES = env_int("TRANSFER_PENDING_REPUBLISH_MINUTES
 TRANSFER_PENDING_TIMEOUT_MINUTES = env_int("TRANSFER_PENDING_TIMEOUT_MINUTES", 60)
 
 # --- Observability --------------------------------------------------------
+# Sentry is on only with a DSN (project.sentry); no personal data unless asked.
 SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", "")
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0.0"))
+SENTRY_SEND_DEFAULT_PII = env_bool("SENTRY_SEND_DEFAULT_PII", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -464,4 +478,10 @@ LOGGING = {
 if SENTRY_DSN:
     from project.sentry import init_sentry
 
-    init_sentry(SENTRY_DSN)
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=SENTRY_SEND_DEFAULT_PII,
+    )

@@ -1,13 +1,14 @@
 """The admin index as a dashboard (unfold ``DASHBOARD_CALLBACK``).
 
-The page reads the cached metrics only (``reports.metrics.load_metrics``); on
+The page reads the cached metrics only (``reports.metrics.metrics_get``); on
 a cache miss the metrics are computed once and stored, and when the cache does
 not answer they are computed live for this page with a visible notice.
 
-What a user sees depends on the role: Admins, Managers, Analysts and
-superusers see everything; anyone else who may view products (Operators) sees
-the stock and units figures without money (no values, revenue or profit);
-a staff user with neither sees a short notice.
+What a user sees depends on permissions: with ``reports.view_financials``
+(the Admin, Manager and Analyst roles, superusers, or anyone an admin grants
+it to) everything; anyone else who may view products (Operators) sees the
+stock and units figures without money (no values, revenue or profit); a
+staff user with neither sees a short notice.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from reports.metrics import load_metrics, oldest_computed_at
+from reports.metrics import metrics_get, oldest_computed_at
 
 logger = logging.getLogger(__name__)
 
 FULL = "full"
 STOCK = "stock"
-# Roles (reports.roles) that see money figures on the dashboard.
-MONEY_ROLES = ("Admin", "Manager", "Analyst")
+# Money figures on the dashboard and in the API's metrics: a permission, so
+# an admin can grant it to a user or a group; reports.roles gives it to the
+# Admin, Manager and Analyst roles.
+VIEW_FINANCIALS = "reports.view_financials"
 
 PRIMARY = "var(--color-primary-600)"
 PRIMARY_LIGHT = "var(--color-primary-300)"
@@ -45,13 +48,11 @@ MUTED = "var(--color-base-400)"
 
 
 def sees_money_figures(user) -> bool:
-    """Values, revenue and profit: for the roles that read reports, not Operators.
+    """Values, revenue and profit: for holders of ``reports.view_financials``.
 
     The one rule for the dashboard page and the API's metrics endpoint.
     """
-    return user.is_active and (
-        user.is_superuser or user.groups.filter(name__in=MONEY_ROLES).exists()
-    )
+    return user.is_active and user.has_perm(VIEW_FINANCIALS)
 
 
 def dashboard_access(user) -> str | None:
@@ -69,7 +70,7 @@ def dashboard_access(user) -> str | None:
 
 
 def _currency() -> str:
-    return getattr(settings, "METRICS_CURRENCY_SYMBOL", "R$")
+    return settings.METRICS_CURRENCY_SYMBOL
 
 
 def money(value) -> str:
@@ -480,7 +481,7 @@ def build_dashboard(request) -> dict:
     access = dashboard_access(request.user)
     if access is None:
         return {"access": None}
-    metrics, source = load_metrics()
+    metrics, source = metrics_get()
     oldest = oldest_computed_at(metrics)
     age = max(0, int((timezone.now() - oldest).total_seconds())) if oldest else 0
     body = render_body(metrics, access == FULL, request.user.has_perm("catalog.view_product"))

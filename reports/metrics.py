@@ -14,8 +14,8 @@ valued at the products' current cost and sell prices.
 Days are calendar days in ``settings.TIME_ZONE``; "7 days" and "30 days" mean
 today and the 6 (or 29) days before it.
 
-Readers call :func:`get_all_metrics` (cache first, computes what is missing);
-the Celery task and the refresh button call :func:`refresh_all_metrics`. A
+Readers call :func:`metrics_get` (cache first, computes what is missing);
+the Celery task and the refresh button call :func:`metrics_refresh`. A
 cache that does not answer (Redis down) never makes either fail: the figures
 are computed live and the failure is logged.
 """
@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -67,17 +68,13 @@ def cache_key(name: str) -> str:
     return f"{KEY_PREFIX}{name}"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def cache_timeout() -> int | None:
     """Seconds a metric stays cached; beat rewrites it every 5 minutes anyway."""
-    return _setting("METRICS_CACHE_TIMEOUT", 24 * 60 * 60)
+    return settings.METRICS_CACHE_TIMEOUT
 
 
 def low_stock_limit() -> int:
-    return _setting("METRICS_LOW_STOCK_LIMIT", 20)
+    return settings.METRICS_LOW_STOCK_LIMIT
 
 
 # --- formatting -------------------------------------------------------------
@@ -501,57 +498,58 @@ def _write(documents: dict[str, dict]) -> None:
         raise CacheUnavailable(str(error)) from error
 
 
-def load_metrics() -> tuple[dict[str, dict], str]:
-    """Every metric, and where it came from.
+class MetricsRead(NamedTuple):
+    """What :func:`metrics_get` found: every document, and where it came from."""
 
-    The source is ``"cache"`` when every key was cached, ``"computed"`` when
-    some were missing and have been computed and stored, ``"live"`` when the
-    cache did not answer and everything was computed without it.
+    documents: dict[str, dict]
+    # "cache": every key was cached; "computed": the missing ones were
+    # computed and stored; "live": the cache did not answer, all computed.
+    source: str
+
+
+class MetricsRefresh(NamedTuple):
+    """What :func:`metrics_refresh` computed, and whether the cache took it."""
+
+    documents: dict[str, dict]
+    stored: bool
+
+
+def metrics_get() -> MetricsRead:
+    """Every metric by name (``{"product": {...}, "sales": {...}, <chart>: {...}}``).
+
+    Reads the cache; computes and stores the keys that are missing; never
+    fails because the cache is down (then everything is computed live).
     """
     try:
         found = _read(METRIC_NAMES)
     except CacheUnavailable as error:
         logger.warning("Metrics cache unavailable, computing live: %s", error)
-        return compute(), "live"
+        return MetricsRead(compute(), "live")
     missing = [name for name in METRIC_NAMES if name not in found]
     if not missing:
-        return found, "cache"
+        return MetricsRead(found, "cache")
     computed = compute(missing)
     try:
         _write(computed)
     except CacheUnavailable as error:
         logger.warning("Could not store metrics in the cache: %s", error)
-        return {**found, **computed}, "live"
-    return {**found, **computed}, "computed"
+        return MetricsRead({**found, **computed}, "live")
+    return MetricsRead({**found, **computed}, "computed")
 
 
-def get_all_metrics() -> dict[str, dict]:
-    """Every metric by name: ``{"product": {...}, "sales": {...}, <chart>: {...}}``.
+def metrics_refresh() -> MetricsRefresh:
+    """Recompute every metric and write every key.
 
-    Reads the cache; computes and stores the keys that are missing; never
-    fails because the cache is down (then everything is computed live).
+    If the cache does not answer the documents are still returned (``stored``
+    is False), and the failure is logged.
     """
-    return load_metrics()[0]
-
-
-def refresh_metrics() -> tuple[dict[str, dict], bool]:
-    """Recompute every metric and write every key; returns (documents, stored)."""
     documents = compute()
     try:
         _write(documents)
     except CacheUnavailable as error:
         logger.warning("Could not store refreshed metrics in the cache: %s", error)
-        return documents, False
-    return documents, True
-
-
-def refresh_all_metrics() -> dict[str, dict]:
-    """Recompute every metric and write every key; returns the documents.
-
-    If the cache does not answer the documents are still returned, and the
-    failure is logged.
-    """
-    return refresh_metrics()[0]
+        return MetricsRefresh(documents, False)
+    return MetricsRefresh(documents, True)
 
 
 def oldest_computed_at(metrics: dict[str, dict]) -> datetime | None:

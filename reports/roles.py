@@ -5,26 +5,38 @@ ROLES is the one definition. The data migration creates the groups and
 added by a later migration reaches the roles that should have it.
 """
 
+# Actions grant each model's default permissions of an app (view_product...).
 ALL = ("add", "change", "delete", "view")
 VIEW = ("view",)
+# A custom permission (a model's Meta.permissions) is granted by its codename,
+# never through an action: "view" alone must not bring money figures along.
+FINANCIALS = "view_financials"  # reports.Dashboard: money on the dashboard and API
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     # Runs the back office: catalog, ledger, users, schedules.
     "Admin": {
         "catalog": ALL,
         "movements": ALL,
-        "reports": ALL,
+        "reports": (*ALL, FINANCIALS),
         "auth": ALL,
         "django_celery_beat": ALL,
         "django_celery_results": ALL,
     },
     # Keeps the catalog; reads the ledger and reports.
-    "Manager": {"catalog": ALL, "movements": VIEW, "reports": VIEW},
+    "Manager": {"catalog": ALL, "movements": VIEW, "reports": (*VIEW, FINANCIALS)},
     # Records inflows and outflows; reads the catalog to pick products.
     "Operator": {"catalog": VIEW, "movements": ("add", "view")},
     # Reads everything, changes nothing.
-    "Analyst": {"catalog": VIEW, "movements": VIEW, "reports": VIEW},
+    "Analyst": {"catalog": VIEW, "movements": VIEW, "reports": (*VIEW, FINANCIALS)},
 }
+
+
+def _granted(permission, grants: tuple[str, ...]) -> bool:
+    codename = permission.codename
+    action = codename.split("_", 1)[0]
+    return codename in grants or (
+        action in grants and codename == f"{action}_{permission.content_type.model}"
+    )
 
 
 def sync_roles(group_model, permission_model) -> None:
@@ -36,7 +48,7 @@ def sync_roles(group_model, permission_model) -> None:
             for permission in permission_model.objects.filter(
                 content_type__app_label__in=grants.keys()
             ).select_related("content_type")
-            if permission.codename.split("_", 1)[0] in grants[permission.content_type.app_label]
+            if _granted(permission, grants[permission.content_type.app_label])
         ]
         group.permissions.set(permissions)
 

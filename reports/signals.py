@@ -38,10 +38,14 @@ _covered_until = 0.0
 
 
 def debounce_seconds() -> float:
-    return getattr(settings, "METRICS_REFRESH_DEBOUNCE", 3)
+    return settings.METRICS_REFRESH_DEBOUNCE
 
 
-def forget_pending_refresh() -> None:
+def forget_local_refresh_eta() -> None:
+    """This process forgets the refresh it scheduled; the shared flag is untouched.
+
+    Every commit then asks the cache again (tests start each from here).
+    """
     global _covered_until
     _covered_until = 0.0
 
@@ -67,7 +71,7 @@ def schedule_refresh() -> bool:
         # retry=False: a broker that is down fails fast instead of holding
         # the request that recorded the movement.
         options = {"countdown": countdown, "retry": False}
-        queue = getattr(settings, "METRICS_REFRESH_QUEUE", None)
+        queue = settings.METRICS_REFRESH_QUEUE
         if queue:  # optional: a queue of its own (default: Celery's default queue)
             options["queue"] = queue
         update_dashboard_metrics_cache.apply_async(**options)
@@ -80,7 +84,8 @@ def schedule_refresh() -> bool:
 
 
 def clear_pending_refresh() -> None:
-    forget_pending_refresh()
+    """No refresh is pending any more: the next commit schedules one."""
+    forget_local_refresh_eta()
     try:
         cache.delete(PENDING_KEY)
     except Exception:

@@ -18,7 +18,7 @@ def dashboard_refresh(request: HttpRequest) -> HttpResponseRedirect:
     """Recompute every metric now and go back to the dashboard."""
     if dashboard_access(request.user) is None:
         raise PermissionDenied
-    stored = metrics.refresh_metrics()[1]
+    stored = metrics.metrics_refresh().stored
     if stored:
         messages.success(request, _("Dashboard metrics refreshed."))
     else:

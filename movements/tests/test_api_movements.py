@@ -169,9 +169,8 @@ def analyst_api(role_user):
 def test_metrics_returns_the_dashboard_metrics(analyst_api, monkeypatch):
     import reports.metrics
 
-    monkeypatch.setattr(
-        reports.metrics, "get_all_metrics", lambda: {"product": {"x": 1}}, raising=False
-    )
+    found = reports.metrics.MetricsRead({"product": {"x": 1}}, "cache")
+    monkeypatch.setattr(reports.metrics, "metrics_get", lambda: found)
     response = analyst_api.get(f"{API}metrics/")
     assert response.status_code == 200
     assert response.json() == {"product": {"x": 1}}

@@ -1,21 +1,21 @@
 import threading
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 
-from project.env import env_int
-
-# How long a process may reuse a user's permissions between requests.
+# How long a process may reuse a user's permissions between requests
+# (settings.API_USER_CACHE_SECONDS, read once: it is on every request's path).
 # Within this process a change to a user, its groups or a group's
 # permissions takes effect at once (signals below); in other processes
 # within this many seconds. A deactivated, deleted or demoted user is
 # refused everywhere within USER_RECHECK_SECONDS (see _still_valid). 0 turns
 # the cache off.
-USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
+USER_CACHE_SECONDS = settings.API_USER_CACHE_SECONDS
 # How often a process re-reads a cached user's active and superuser flags:
 # one primary-key query per user per second instead of one per request,
 # which cost a quarter of the product list's throughput.

@@ -50,7 +50,14 @@ def failing_task():
 
 urlpatterns = [path("boom/", failing_view)]
 
-init_sentry("https://public@sentry.invalid/1", transport=CapturingTransport)
+init_sentry(
+    dsn="https://public@sentry.invalid/1",
+    environment=settings.SENTRY_ENVIRONMENT,
+    release=settings.SENTRY_RELEASE,
+    traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+    send_default_pii=settings.SENTRY_SEND_DEFAULT_PII,
+    transport=CapturingTransport,
+)
 settings.ROOT_URLCONF = __name__
 settings.ALLOWED_HOSTS = ["*"]
 

@@ -72,6 +72,8 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
     assert pages.returncode == 0, pages.stderr
     assert "[200, 200, 200, 200]" in pages.stdout, pages.stdout + pages.stderr
 
+    stray_control = ROOT / "control"
+    had_stray_control = stray_control.exists()  # left by a checkout from before
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool=solo", "-l", "INFO"],
         cwd=ROOT,
@@ -93,3 +95,65 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+    # The broker's broadcast tables (kombu's control folder) live under
+    # VAR_DIR, not in ./control of whatever directory the worker started in.
+    assert (tmp_path / "celery" / "control" / "celery.pidbox.exchange").exists()
+    assert stray_control.exists() is had_stray_control
+
+
+def _code_files():
+    for app in ("project", "catalog", "movements", "reports"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "tests" not in path.parts:
+                yield path
+
+
+def test_the_environment_is_read_in_settings_only():
+    """Every variable is read once, in project/settings.py; the rest reads settings.X.
+
+    No other module reads os.environ or calls project.env's readers, and none
+    repeats a default with getattr(settings, "NAME", default): settings.py
+    defines every setting the project reads.
+    """
+    import ast
+
+    readers = {"env_str", "env_int", "env_bool", "env_list", "getenv"}
+    allowed = {ROOT / "project" / "settings.py", ROOT / "project" / "env.py"}
+    found = []
+    for path in _code_files():
+        if path in allowed:
+            continue
+        source = path.read_text()
+        lines = source.splitlines()
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(source, filename=str(path))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in readers:
+                    found.append(f"{where}:{node.lineno} {name}()")
+                if (
+                    name == "getattr"
+                    and len(node.args) == 3
+                    and getattr(node.args[0], "id", None) == "settings"
+                ):
+                    found.append(f"{where}:{node.lineno} getattr(settings, ..., default)")
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr == "environ"
+                and getattr(node.value, "id", None) == "os"
+                # The entry points name the settings module, as Django's own do.
+                and 'os.environ.setdefault("DJANGO_SETTINGS_MODULE"' not in lines[node.lineno - 1]
+            ):
+                found.append(f"{where}:{node.lineno} os.environ")
+    assert found == []
+
+
+def test_every_variable_settings_reads_is_documented_in_configuration_md():
+    import re
+
+    source = (ROOT / "project" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', source))
+    documented = set(
+        re.findall(r"`([A-Z][A-Z0-9_]+)`", (ROOT / "docs/configuration.md").read_text())
+    )
+    assert read - documented == set()

@@ -26,7 +26,7 @@ def update_dashboard_metrics_cache() -> dict:
     # is seen by the queries below.
     signals.clear_pending_refresh()
     started = time.perf_counter()
-    documents = metrics.refresh_all_metrics()
+    documents = metrics.metrics_refresh().documents
     seconds = round(time.perf_counter() - started, 3)
     computed_at = documents["product"]["computed_at"]
     logger.info("Dashboard metrics refreshed in %.3f s", seconds)

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from movements import services
+from project.api.testing import client_for
 from reports import metrics
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +80,76 @@ def test_operator_sees_stock_and_units_but_no_money(role_user, sold):
     assert reverse("admin:catalog_product_change", args=[sold.pk]) in content
 
 
+# --- money figures: the reports.view_financials permission ------------------
+METRICS_API = "/api/v1/metrics/"
+MONEY_CARDS = {"Stock value at cost", "Stock value at sell price", "Potential profit"}
+
+
+@pytest.fixture
+def granted(django_user_model):
+    """A staff user in no role group, holding exactly the permissions given."""
+
+    def make(*names):
+        user = django_user_model.objects.create_user(
+            "granted", password="x-pass-123456", is_staff=True
+        )
+        for name in names:
+            app_label, codename = name.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        assert not user.groups.exists()
+        return django_user_model.objects.get(pk=user.pk)  # no permission cache
+
+    return make
+
+
+READER = ("catalog.view_product", "movements.view_outflow")
+
+
+def test_view_financials_granted_directly_shows_money_without_any_role(granted, sold):
+    user = granted(*READER, "reports.view_financials")
+    cards = _cards(_client(user).get(INDEX).content.decode())
+    assert cards["Stock value at cost"] == "R$ 60.00"
+    assert cards["Sales today"] == "R$ 60.00"
+    response = client_for(user).get(METRICS_API)
+    assert response.status_code == 200
+    assert response.json()["product"]["stock_value_cost"] == "60.00"
+
+
+def test_without_view_financials_the_same_user_sees_no_money(granted, sold):
+    user = granted(*READER)
+    content = _client(user).get(INDEX).content.decode()
+    assert "R$" not in content and not MONEY_CARDS & set(_cards(content))
+    assert _cards(content)["Sales today"] == "4"
+    response = client_for(user).get(METRICS_API)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize(
+    ("role", "money"), [("Admin", True), ("Manager", True), ("Analyst", True), ("Operator", False)]
+)
+def test_the_dashboard_and_the_metrics_api_agree_on_money(role_user, sold, role, money):
+    user = role_user(role)
+    content = _client(user).get(INDEX).content.decode()
+    assert (set(_cards(content)) >= MONEY_CARDS) is money
+    assert ("R$" in content) is money
+    # The API also needs view_outflow, which every role here holds.
+    assert client_for(user).get(METRICS_API).status_code == (200 if money else 403)
+
+
+def test_a_role_group_name_alone_shows_no_money(role_user, sold):
+    """What decides is the permission: an Analyst group without it sees units only."""
+    user = role_user("Analyst")
+    Group.objects.get(name="Analyst").permissions.remove(
+        Permission.objects.get(codename="view_financials")
+    )
+    content = _client(user).get(INDEX).content.decode()
+    assert "R$" not in content
+    assert client_for(user).get(METRICS_API).status_code == 403
+
+
 def test_staff_without_a_role_sees_a_notice_and_no_figures(django_user_model, sold):
     user = django_user_model.objects.create_user("nobody", password="x-pass-123", is_staff=True)
     content = _client(user).get(INDEX).content.decode()
@@ -98,7 +170,7 @@ def test_low_stock_table_links_to_each_product(admin_client, sold, stocked_produ
 
 
 def test_cached_page_makes_zero_metric_queries(admin_client, sold):
-    metrics.refresh_all_metrics()
+    metrics.metrics_refresh()
     with CaptureQueriesContext(connection) as queries:
         response = admin_client.get(INDEX)
     assert response.status_code == 200
@@ -186,8 +258,8 @@ def test_refresh_recomputes_every_key(admin_client, sold):
 
 
 def test_a_sale_shows_after_the_refresh(admin_client, sold):
-    metrics.refresh_all_metrics()
+    metrics.metrics_refresh()
     services.outflow_create(product=sold, quantity=1)
     assert _cards(admin_client.get(INDEX).content.decode())["Sales today"] == "R$ 60.00"
-    metrics.refresh_all_metrics()  # what the debounced task does
+    metrics.metrics_refresh()  # what the debounced task does
     assert _cards(admin_client.get(INDEX).content.decode())["Sales today"] == "R$ 75.00"

@@ -233,16 +233,16 @@ def test_refresh_query_count_does_not_grow_with_data(stocked_product):
 
     add(2)
     with CaptureQueriesContext(connection) as few:
-        metrics.refresh_all_metrics()
+        metrics.metrics_refresh()
     add(40)
     with CaptureQueriesContext(connection) as many:
-        metrics.refresh_all_metrics()
+        metrics.metrics_refresh()
     assert len(many) == len(few)
     assert len(few) <= 12
 
 
 def test_each_key_holds_json_with_computed_at(shop):
-    documents = metrics.refresh_all_metrics()
+    documents = metrics.metrics_refresh().documents
     assert set(documents) == set(metrics.METRIC_NAMES)
     assert set(metrics.CACHE_KEYS) >= {"metrics:product", "metrics:sales"}
     for name in metrics.METRIC_NAMES:
@@ -253,31 +253,31 @@ def test_each_key_holds_json_with_computed_at(shop):
         assert datetime.fromisoformat(document["computed_at"]) <= timezone.now()
 
 
-def test_get_all_metrics_computes_only_what_is_missing(shop):
-    metrics.refresh_all_metrics()
+def test_metrics_get_computes_only_what_is_missing(shop):
+    metrics.metrics_refresh()
     cache.delete("metrics:low_stock")
     with CaptureQueriesContext(connection) as queries:
-        found = metrics.get_all_metrics()
+        found = metrics.metrics_get().documents
     sql = " ".join(query["sql"] for query in queries)
     assert "movements_inflow" not in sql  # the ledger series were cached
     assert found["low_stock"]["rows"]
     assert cache.get("metrics:low_stock") is not None
     with CaptureQueriesContext(connection) as queries:
-        assert metrics.get_all_metrics() == found
+        assert metrics.metrics_get() == (found, "cache")
     assert len(queries) == 0
 
 
 def test_documents_of_another_schema_are_recomputed(shop):
-    metrics.refresh_all_metrics()
+    metrics.metrics_refresh()
     old = {"stock_units": 1, "computed_at": timezone.now().isoformat()}  # no "schema"
     cache.set("metrics:product", json.dumps(old))
-    assert metrics.get_all_metrics()["product"]["stock_units"] == 9
+    assert metrics.metrics_get().documents["product"]["stock_units"] == 9
     assert json.loads(cache.get("metrics:product"))["schema"] == metrics.SCHEMA
 
 
-def test_get_all_metrics_computes_live_when_the_cache_is_down(shop, redis_down):
-    found = metrics.get_all_metrics()
+def test_metrics_get_computes_live_when_the_cache_is_down(shop, redis_down):
+    found, source = metrics.metrics_get()
     assert found["sales"]["30d"]["revenue"] == "385.00"
-    assert metrics.load_metrics()[1] == "live"
-    documents, stored = metrics.refresh_metrics()
+    assert source == "live"
+    documents, stored = metrics.metrics_refresh()
     assert stored is False and documents["product"]["stock_units"] == 9

@@ -81,3 +81,51 @@ def test_sidebar_hides_what_the_role_cannot_view(client, role_user):
     content = client.get(reverse("admin:movements_outflow_changelist")).content.decode()
     assert reverse("admin:movements_inflow_changelist") in content
     assert reverse("admin:auth_user_changelist") not in content
+
+
+@pytest.mark.parametrize(
+    ("role", "financials"),
+    [("Admin", True), ("Manager", True), ("Analyst", True), ("Operator", False)],
+)
+def test_view_financials_is_granted_through_the_roles_table(role, financials):
+    group = Group.objects.get(name=role)
+    assert group.permissions.filter(codename="view_financials").exists() is financials
+
+
+def test_an_action_grants_only_default_permissions_not_custom_ones():
+    """ "view" on reports is view_<model>, never view_financials: that one is named."""
+    from django.contrib.auth.models import Permission
+
+    from reports.roles import sync_roles
+
+    custom = Permission.objects.get(content_type__app_label="reports", codename="view_financials")
+    saved = dict(ROLES["Analyst"])
+    try:
+        ROLES["Analyst"]["reports"] = ("view",)
+        sync_roles(Group, Permission)
+        analyst = Group.objects.get(name="Analyst")
+        assert not analyst.permissions.filter(pk=custom.pk).exists()
+        assert analyst.permissions.filter(codename="view_tasknotification").exists()
+    finally:
+        ROLES["Analyst"] = saved
+        sync_roles(Group, Permission)
+    assert Group.objects.get(name="Analyst").permissions.filter(pk=custom.pk).exists()
+
+
+def test_the_migration_grants_view_financials_on_an_existing_database():
+    """A database migrated before 0007 gets the grant for the three money roles."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("reports", "0006_task_notification_stock_impact")]
+    executor = MigrationExecutor(connection)
+    after = executor.loader.graph.leaf_nodes("reports")
+    executor.migrate(before)
+    for group in Group.objects.all():
+        group.permissions.remove(*group.permissions.filter(codename="view_financials"))
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    granted = set(
+        Group.objects.filter(permissions__codename="view_financials").values_list("name", flat=True)
+    )
+    assert granted == {"Admin", "Manager", "Analyst"}

@@ -156,7 +156,7 @@ def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
     queue = f"test-dashboard-{uuid.uuid4().hex}"
     settings.METRICS_REFRESH_QUEUE = queue
     product = stocked_product(quantity=10)  # sell price 15.00
-    metrics.refresh_all_metrics()
+    metrics.metrics_refresh()
     cache.delete(signals.PENDING_KEY)
 
     def sales_today():
