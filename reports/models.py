@@ -43,7 +43,7 @@ class TaskNotification(models.Model):
     model = models.CharField(_("model"), max_length=100, blank=True)
     format = models.CharField(_("format"), max_length=8, choices=Format.choices, blank=True)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
-    # Paths relative to MEDIA_ROOT, which no URL serves (see reports.files).
+    # Paths relative to MEDIA_ROOT, which no URL serves (see reports.transfers.files).
     source_file = models.CharField(_("uploaded file"), max_length=255, blank=True)
     original_name = models.CharField(_("original file name"), max_length=255, blank=True)
     result_file = models.CharField(_("result file"), max_length=255, blank=True)

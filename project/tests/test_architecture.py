@@ -1,4 +1,7 @@
-"""Dependencies point one way: catalog <- movements <- reports (DESIGN §2)."""
+"""Dependencies point one way: catalog <- movements <- reports.
+
+The layers are described in docs/architecture.md, "Code layout and conventions".
+"""
 
 import ast
 from pathlib import Path
