@@ -7,8 +7,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from project.api.exceptions import ServiceUnavailable
 from project.api.schema import ErrorSerializer
+from reports.dashboard import sees_money_figures
+from reports.metrics import metrics_get
 
 
 class MetricsView(APIView):
@@ -25,7 +26,7 @@ class MetricsView(APIView):
         "GET": ["catalog.view_product", "movements.view_outflow"],
         "HEAD": ["catalog.view_product", "movements.view_outflow"],
     }
-    error_responses = {"GET": {403: ErrorSerializer, 503: ErrorSerializer}}
+    error_responses = {"GET": {403: ErrorSerializer}}
 
     @extend_schema(
         tags=["metrics"],
@@ -42,16 +43,6 @@ class MetricsView(APIView):
         ],
     )
     def get(self, request):
-        from reports.dashboard import sees_money_figures
-
         if not sees_money_figures(request.user):
             raise PermissionDenied(_("Your role does not see sales and stock values."))
-        try:
-            # Imported here: the metrics module belongs to the dashboard and
-            # may not exist in every deployment.
-            from reports.metrics import metrics_get
-        except ImportError:
-            raise ServiceUnavailable(
-                "Metrics are not available yet.", code="metrics_unavailable"
-            ) from None
         return Response(metrics_get().documents)

@@ -49,12 +49,6 @@ def body_too_large() -> PayloadTooLarge:
     return PayloadTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": limit})
 
 
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("This service is not available yet; try again later.")
-    default_code = "unavailable"
-
-
 def ledger_error_to_api(exc) -> exceptions.APIException:
     """Translate a refusal of the ledger service into an API error."""
     from movements.services import InsufficientStock
