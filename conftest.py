@@ -67,3 +67,17 @@ def _no_known_pending_refresh():
     from reports import signals
 
     signals.forget_local_refresh_eta()
+
+
+@pytest.fixture
+def browser_settings(settings, monkeypatch):
+    """Settings for a browser test against the live server (Playwright + chromium)."""
+    # Playwright's sync API runs an event loop in this thread; Django then
+    # refuses ORM calls from it unless told they are safe (they are: the
+    # loop only drives the browser).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_CODE = "en"
+    return settings

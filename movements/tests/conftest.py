@@ -1,13 +1,9 @@
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from project.tests.processes import free_port, server_database_url
+from project.tests.processes import free_port, running_gunicorn, server_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,36 +25,13 @@ def api_server(django_db_setup, django_db_blocker):
         # No persistent connections: the test database is dropped at the end.
         "DB_CONN_MAX_AGE": "0",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "project.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            "--workers=2",
-            "--worker-class=gthread",
-            "--threads=16",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/schema/", timeout=5):  # noqa: S310
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    arguments = [
+        "project.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        "--workers=2",
+        "--worker-class=gthread",
+        "--threads=16",
+        "--log-level=warning",
+    ]
+    with running_gunicorn(arguments, port=port, env=env, probe="/api/v1/schema/") as base:
+        yield base

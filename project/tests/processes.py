@@ -1,8 +1,17 @@
 """What tests that start real processes (gunicorn, workers, nginx, chromium) share."""
 
+import contextlib
 import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -34,3 +43,35 @@ def launch_chromium(playwright):
             "--disable-dev-shm-usage",
         ],
     )
+
+
+@contextlib.contextmanager
+def running_gunicorn(arguments: list[str], *, port: int, env: dict, probe: str):
+    """gunicorn started with ``arguments``; yields its base URL once ``probe`` answers.
+
+    Any HTTP answer counts (a 401 is a server that is up). Stopped at the end,
+    killed if it does not stop within 20 s.
+    """
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", *arguments], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}{probe}", timeout=5):  # noqa: S310 - loopback
+                break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -50,19 +50,6 @@ def directives(policy: str) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-@pytest.fixture
-def browser_settings(settings, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django then
-    # refuses ORM calls from it unless told they are safe (they are: the
-    # loop only drives the browser).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_CODE = "en"
-    return settings
-
-
 def test_admin_dashboard_autocomplete_and_swagger_run_under_the_csp_without_violations(
     live_server, browser_settings, django_user_model
 ):

@@ -8,8 +8,6 @@ at a port where nothing listens (Redis down), exactly as production meets them.
 import json
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,7 +27,7 @@ from project.api.testing import (
     fresh_api_user_cache,  # noqa: F401
 )
 from project.tests.faults import HungServer, cache_settings_at, celery_broker, closed_port_url
-from project.tests.processes import free_port, server_database_url
+from project.tests.processes import free_port, running_gunicorn, server_database_url
 from reports.models import TaskNotification
 
 PASSWORD = "x-pass-123456"
@@ -201,32 +199,12 @@ def gunicorn_on_hung_redis(transactional_db):
         "GUNICORN_WORKERS": "5",
         "GUNICORN_LOG_LEVEL": "warning",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "docker/gunicorn.conf.py", "project.wsgi"],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/", timeout=5):  # noqa: S310
-                break
-        except urllib.error.HTTPError:
-            break  # it answers (401: no token)
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
-    yield base
-    process.terminate()
+    arguments = ["-c", "docker/gunicorn.conf.py", "project.wsgi"]
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    server.close()
+        with running_gunicorn(arguments, port=port, env=env, probe="/api/v1/") as base:
+            yield base
+    finally:
+        server.close()
 
 
 def test_five_health_probes_do_not_hold_every_gunicorn_worker(gunicorn_on_hung_redis, admin_user):

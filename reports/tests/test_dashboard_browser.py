@@ -28,19 +28,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser_settings(settings, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django then
-    # refuses ORM calls from it unless told they are safe (they are: the
-    # loop only drives the browser).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_CODE = "en"
-    return settings
-
-
 def _money(value) -> str:
     return f"R$ {value:,.2f}"
 
