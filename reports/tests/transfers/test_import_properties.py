@@ -224,19 +224,16 @@ def stock(db, stocked_product):
     stocked_product(quantity=3, serial_number="STOCK-2")
 
 
-@PROFILE
-@given(
-    rows=st.lists(spoiled(INFLOW_ROW), min_size=1, max_size=3),
-    fmt=st.sampled_from(["csv", "xlsx", "json"]),
+@pytest.mark.parametrize(
+    ("url_name", "row"),
+    [
+        ("admin:movements_inflow_import", INFLOW_ROW),
+        ("admin:movements_outflow_import", OUTFLOW_ROW),
+    ],
+    ids=["inflows", "outflows"],
 )
-def test_inflow_files_preview_and_import_agree(admin_client, stock, rows, fmt):
-    _check_property(admin_client, "admin:movements_inflow_import", rows, fmt)
-
-
 @PROFILE
-@given(
-    rows=st.lists(spoiled(OUTFLOW_ROW), min_size=1, max_size=3),
-    fmt=st.sampled_from(["csv", "xlsx", "json"]),
-)
-def test_outflow_files_preview_and_import_agree(admin_client, stock, rows, fmt):
-    _check_property(admin_client, "admin:movements_outflow_import", rows, fmt)
+@given(data=st.data(), fmt=st.sampled_from(["csv", "xlsx", "json"]))
+def test_movement_files_preview_and_import_agree(admin_client, stock, url_name, row, data, fmt):
+    rows = data.draw(st.lists(spoiled(row), min_size=1, max_size=3), label="rows")
+    _check_property(admin_client, url_name, rows, fmt)
