@@ -2,6 +2,8 @@ import logging
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from project.lockout import client_address
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,6 +22,10 @@ class TokenThrottle(SimpleRateThrottle):
     """
 
     scope = "token"
+
+    def get_ident(self, request):
+        # The same client address as the login lockout, by one rule.
+        return client_address(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from import_export import widgets
 
 from catalog.resources import FlagWidget, MoneyWidget, WholeNumberWidget
-from reports.transfers.spreadsheet import QUOTE_PREFIXES, SQL_QUOTE_CONDITION, quote
+from reports.transfers.spreadsheet import SQL_QUOTE_CONDITION, quote
 from reports.transfers.xlsx import StreamingSheet
 
 Progress = Callable[[int, int], None]
@@ -77,8 +77,8 @@ def write_csv(path: Path, columns, rows: Iterable[tuple], tick) -> int:
             row = list(row)
             for i in text:
                 value = row[i]
-                if value and value[0] in QUOTE_PREFIXES:
-                    row[i] = "'" + value
+                if value:
+                    row[i] = quote(value)
             for i in dates:
                 if row[i] is not None:
                     row[i] = row[i].astimezone(zone).strftime(CSV_DATE_FORMAT)

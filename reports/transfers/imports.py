@@ -154,6 +154,14 @@ class _Checker:
     # Export-only columns whose raw cells ``clean_rows`` keeps in ``self.raw``.
     raw_columns: tuple[str, ...] = ()
 
+    def stock_impact(self) -> dict:
+        """What the file does to stock (movement files only; see MovementImport)."""
+        return {}
+
+    def stock_moved(self, preview: dict) -> list[str]:
+        """How stock moved since ``preview`` was taken; empty when it did not."""
+        return []
+
     def __init__(self, transfer: Transfer, table: Table, *, progress: Progress | None):
         self.transfer = transfer
         self.resource = transfer.resource()
@@ -412,12 +420,18 @@ class MovementImport(_Checker):
             # Locks every product of the file, in primary-key order, for the
             # rest of the import's transaction: the stock checked below is the
             # stock the service then changes, and two imports cannot deadlock.
-            stock = {pk: p.quantity for pk, p in ledger.lock_products(product_ids).items()}
+            self.products = {
+                pk: (p.quantity, p.serial_number, p.title, p.reorder_level)
+                for pk, p in ledger.lock_products(product_ids).items()
+            }
         else:
-            stock = dict(
-                self.product_model.objects.filter(pk__in=product_ids).values_list("pk", "quantity")
-            )
-        self.stock_rules(stock)
+            self.products = {
+                pk: details
+                for pk, *details in self.product_model.objects.filter(
+                    pk__in=product_ids
+                ).values_list("pk", "quantity", "serial_number", "title", "reorder_level")
+            }
+        self.stock_rules({pk: details[0] for pk, details in self.products.items()})
         self.result.new = len(self.records)
 
     @property
@@ -498,16 +512,9 @@ class MovementImport(_Checker):
         reason_slot = self.slot.get("reason")
         reason_default = self.resource.fields["reason"].widget.default
         before = dict(stock)
-        names = {}
 
         def serial(product):
-            if not names:
-                names.update(
-                    self.product_model.objects.filter(pk__in=stock).values_list(
-                        "pk", "serial_number"
-                    )
-                )
-            return names.get(product)
+            return self.products[product][1] if product in self.products else None
 
         for number, values in self.records:
             product = values[product_slot]
@@ -560,18 +567,42 @@ class MovementImport(_Checker):
         self.stock_digest = stock_digest(before)
 
     def _stock_changes(self, before: dict[int, int], after: dict[int, int]) -> list[StockChange]:
-        moved = [pk for pk in after if after[pk] != before.get(pk)]
-        details = self.product_model.objects.filter(pk__in=moved).values_list(
-            "pk", "serial_number", "title", "reorder_level"
-        )
         changes = [
-            StockChange(pk, serial_number, title, before[pk], after[pk], reorder_level)
-            for pk, serial_number, title, reorder_level in details
+            StockChange(pk, *self.products[pk][1:3], before[pk], after[pk], self.products[pk][3])
+            for pk in after
+            if after[pk] != before.get(pk) and pk in self.products
         ]
         # The products the file leaves empty or low first: those need a look.
         order = {"out": 0, "low": 1, "ok": 2}
         changes.sort(key=lambda change: (order[change.level], change.serial_number))
         return changes
+
+    def stock_impact(self) -> dict:
+        """The picture of what the file does to stock, stored with the preview."""
+        changes = self.stock_changes
+        return {
+            "digest": self.stock_digest,
+            "count": len(changes),
+            "out": sum(1 for change in changes if change.level == "out"),
+            "low": sum(1 for change in changes if change.level == "low"),
+            "products": [change.as_dict() for change in changes],
+        }
+
+    def stock_moved(self, preview: dict) -> list[str]:
+        if not preview or self.stock_digest == preview.get("digest"):
+            return []
+        now = {change.product_id: change.before for change in self.stock_changes}
+        lines = [
+            _("%(product)s: %(then)d at the preview, %(now)d now")
+            % {
+                "product": item["serial_number"],
+                "then": item["before"],
+                "now": now[item["product_id"]],
+            }
+            for item in preview.get("products", [])
+            if item["product_id"] in now and now[item["product_id"]] != item["before"]
+        ]
+        return lines or [_("The products of the file changed since the preview.")]
 
     def write(self, *, user) -> None:
         create = ledger.outflow_create if self.transfer.import_kind == "outflow" else None
@@ -605,32 +636,6 @@ def stock_digest(stock: dict[int, int]) -> str:
     """A fingerprint of the stock a movement file was checked against."""
     text = ";".join(f"{pk}:{quantity}" for pk, quantity in sorted(stock.items()))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def stock_impact(checker: "MovementImport") -> dict:
-    """The preview's picture of what the file does to stock (stored with it)."""
-    changes = checker.stock_changes
-    return {
-        "digest": checker.stock_digest,
-        "count": len(changes),
-        "out": sum(1 for change in changes if change.level == "out"),
-        "low": sum(1 for change in changes if change.level == "low"),
-        "products": [change.as_dict() for change in changes],
-    }
-
-
-def stock_moved(checker: "MovementImport", preview: dict) -> list[str]:
-    """Lines saying how stock moved since ``preview``; empty when it did not."""
-    if not preview or checker.stock_digest == preview.get("digest"):
-        return []
-    now = {change.product_id: change.before for change in checker.stock_changes}
-    lines = [
-        _("%(product)s: %(then)d at the preview, %(now)d now")
-        % {"product": item["serial_number"], "then": item["before"], "now": now[item["product_id"]]}
-        for item in preview.get("products", [])
-        if item["product_id"] in now and now[item["product_id"]] != item["before"]
-    ]
-    return lines or [_("The products of the file changed since the preview.")]
 
 
 def checker_for(transfer: Transfer, table: Table, progress: Progress | None) -> _Checker:

@@ -233,8 +233,7 @@ def _check(notification: TaskNotification) -> tuple[imports.ImportResult, str, d
     )
     result = checker.result
     error_file = imports.write_error_report(result.errors) if result.errors else ""
-    impact = imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
-    return result, error_file, impact
+    return result, error_file, checker.stock_impact()
 
 
 class StockMoved(imports.ImportAborted):
@@ -326,12 +325,11 @@ def _import_apply(notification: TaskNotification) -> dict | None:
                 + " "
                 + _("Nothing was imported.")
             )
-        if isinstance(checker, imports.MovementImport):
-            # Under the ledger's locks: the stock this import would move
-            # is the stock the person saw in the preview, or nothing moves.
-            moved = imports.stock_moved(checker, _preview_impact(notification))
-            if moved:
-                raise StockMoved(moved)
+        # Under the ledger's locks: the stock this import would move is the
+        # stock the person saw in the preview, or nothing moves.
+        moved = checker.stock_moved(_preview_impact(notification))
+        if moved:
+            raise StockMoved(moved)
         checker.write(user=notification.user)
         # In the same transaction: the rows and "Completed" commit together,
         # so a redelivered task sees Completed and does not import twice.
@@ -345,8 +343,6 @@ def _import_apply(notification: TaskNotification) -> dict | None:
             new_rows=result.new,
             updated_rows=result.updated,
             unchanged_rows=result.unchanged,
-            stock_impact=(
-                imports.stock_impact(checker) if isinstance(checker, imports.MovementImport) else {}
-            ),
+            stock_impact=checker.stock_impact(),
         )
     return {"rows": result.total, "new": result.new, "updated": result.updated}
