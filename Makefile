@@ -74,7 +74,7 @@ bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(PY) scripts/check_services.py
 	$(BENCH_ENV) $(PY) scripts/ensure_database.py
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
-	$(BENCH_ENV) $(PY) manage.py bench $(BENCH)
+	$(BENCH_ENV) $(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) var staticfiles site .pytest_cache .ruff_cache

@@ -63,10 +63,10 @@ def role_user(db, django_user_model):
 @pytest.fixture(autouse=True)
 def _no_known_pending_refresh():
     # A process remembers a dashboard refresh it knows is coming (see
-    # reports.signals); each test starts without that memory.
-    from reports import signals
+    # dashboard.refresh); each test starts without that memory.
+    from dashboard import refresh
 
-    signals.forget_local_refresh_eta()
+    refresh.forget_local_refresh_eta()
 
 
 @pytest.fixture

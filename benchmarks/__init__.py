@@ -1,4 +1,4 @@
-"""Benchmarks run by ``manage.py bench NAME`` (``make bench`` runs them all).
+"""Benchmarks run by ``python -m benchmarks NAME`` (``make bench`` runs them all).
 
 Each module has ``run(**options) -> dict``: the figure and the baselines it is
 compared with, measured in the same run. The command prints the dict as the

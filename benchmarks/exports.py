@@ -15,7 +15,7 @@ from django.db import connection
 from benchmarks._transfer_common import copy_products, delete_bench_rows, in_child, machine
 from catalog.models import Product
 from catalog.resources import ProductResource
-from reports.transfers import exports
+from dataio import exports
 
 PREFIX = "BX-"
 

@@ -22,7 +22,7 @@ from benchmarks._transfer_common import (
 )
 from catalog.models import Product
 from catalog.resources import ProductResource
-from reports.transfers import imports, registry
+from dataio import imports, registry
 
 PREFIX = "BI-"
 HEADER = [

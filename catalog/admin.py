@@ -10,12 +10,20 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import display
 
 from catalog import services
-from catalog.models import Brand, Category, Product, ProductModel, Supplier
+from catalog.models import Brand, Category, ProductModel, Supplier
+from catalog.resources import (
+    BrandResource,
+    CategoryResource,
+    ProductModelResource,
+    ProductResource,
+    SupplierResource,
+)
+from dataio.admin_mixins import ImportExportMixin
 
 
-class CatalogAdmin(ModelAdmin):
-    # The Export and Import buttons are added by reports (reports/admin.py),
-    # which may depend on the catalog; the catalog does not depend on it.
+class CatalogAdmin(ImportExportMixin, ModelAdmin):
+    """Every catalog admin imports and exports with its Resource (``resource_classes``)."""
+
     list_filter_submit = True
     # The second COUNT(*) over the whole table costs as much as the page on
     # a large catalog; the filtered count is enough to page.
@@ -33,6 +41,7 @@ class NamedAdmin(CatalogAdmin):
 
 @admin.register(Brand)
 class BrandAdmin(NamedAdmin):
+    resource_classes = [BrandResource]
     list_display = ("name", "model_count", "updated_at")
 
     def get_queryset(self, request):
@@ -45,6 +54,7 @@ class BrandAdmin(NamedAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(NamedAdmin):
+    resource_classes = [CategoryResource]
     list_display = ("name", "product_count", "updated_at")
 
     def get_queryset(self, request):
@@ -57,12 +67,14 @@ class CategoryAdmin(NamedAdmin):
 
 @admin.register(Supplier)
 class SupplierAdmin(NamedAdmin):
+    resource_classes = [SupplierResource]
     list_display = ("name", "tax_id", "email", "phone", "updated_at")
     search_fields = ("name", "tax_id", "email")
 
 
 @admin.register(ProductModel)
 class ProductModelAdmin(CatalogAdmin):
+    resource_classes = [ProductModelResource]
     list_display = ("name", "brand", "updated_at")
     list_filter = (("brand", RelatedDropdownFilter),)
     list_select_related = ("brand",)
@@ -93,8 +105,15 @@ class LowStockFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Product)
 class ProductAdmin(CatalogAdmin):
+    """The product pages' catalog side: list, filters, form, import and export.
+
+    Registered by ``movements.admin.ProductLedgerAdmin``, which adds the
+    product's latest movements and its "record" buttons: the catalog does
+    not depend on the ledger (docs/architecture.md).
+    """
+
+    resource_classes = [ProductResource]
     list_display = (
         "title",
         "serial_number",

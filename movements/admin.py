@@ -21,13 +21,15 @@ from unfold.decorators import action, display
 
 from catalog.admin import ProductAdmin
 from catalog.models import Product
+from dataio.admin_mixins import ImportExportMixin
 from movements import services
 from movements.forms import InflowAddForm, OutflowAddForm
 from movements.models import Inflow, Outflow
+from movements.resources import InflowResource, OutflowResource
 from movements.selectors import product_ledger
 
 
-class MovementAdmin(ModelAdmin):
+class MovementAdmin(ImportExportMixin, ModelAdmin):
     """Movements are recorded and read here, never changed or deleted.
 
     A mistake is undone with the "reverse" action, which records the
@@ -140,6 +142,7 @@ class MovementAdmin(ModelAdmin):
 
 @admin.register(Inflow)
 class InflowAdmin(MovementAdmin):
+    resource_classes = [InflowResource]
     form = InflowAddForm
     add_fields = ("product", "quantity", "supplier", "unit_cost", "reason", "note")
     autocomplete_fields = ("product", "supplier")
@@ -166,6 +169,7 @@ class InflowAdmin(MovementAdmin):
 
 @admin.register(Outflow)
 class OutflowAdmin(MovementAdmin):
+    resource_classes = [OutflowResource]
     form = OutflowAddForm
     add_fields = ("product", "quantity", "unit_price", "reason", "note")
     list_display = (
@@ -194,13 +198,14 @@ REASON_LABELS = {
 }
 
 
-# The catalog does not know about movements (dependencies point one way);
-# the product page gains its ledger and the "record" buttons here.
-admin.site.unregister(Product)
-
-
 @admin.register(Product)
 class ProductLedgerAdmin(ProductAdmin):
+    """The product admin: the catalog's (catalog.admin.ProductAdmin) with its ledger.
+
+    The catalog does not know about movements (dependencies point one way),
+    so the product page gains its latest movements and "record" buttons here.
+    """
+
     readonly_fields = (*ProductAdmin.readonly_fields, "latest_movements")
     actions_detail = ("record_inflow", "record_outflow")
 

@@ -10,17 +10,19 @@ from decimal import Decimal
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from catalog.api import IdFilter
 from catalog.models import Product, Supplier
 from movements import services
+from movements.idempotency import HEADER, KEY_PATTERN, idempotent
 from movements.models import Inflow, Outflow
 from movements.selectors import product_ledger
+from movements.services import InsufficientStock, LedgerError
+from project.api.exceptions import Conflict
 from project.api.fields import ModelSerializer, MoneyField, UTCDateTimeField
-from project.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from project.api.schema import ErrorSerializer, InsufficientStockSerializer
 from project.api.views import (
     ApiViewSetMixin,
@@ -165,7 +167,29 @@ class OutflowFilter(MovementFilter):
         fields = ("product", "reason", "created_after", "created_before")
 
 
+def ledger_error_to_api(exc) -> exceptions.APIException:
+    """Translate a refusal of the ledger service into an API error."""
+    if isinstance(exc, InsufficientStock):
+        return Conflict(
+            exc.message,
+            code="insufficient_stock",
+            extra={
+                "product": {
+                    "id": exc.product.pk,
+                    "serial_number": exc.product.serial_number,
+                    "title": exc.product.title,
+                },
+                "requested": exc.requested,
+                "available": exc.available,
+            },
+        )
+    field = exc.field or "non_field_errors"
+    return exceptions.ValidationError({field: [exc.message]})
+
+
 class MovementViewSet(ReadCreateViewSet):
+    """Movements are recorded through the ledger service; its refusals become API errors."""
+
     filter_backends = (FilterBackend, StableOrderingFilter)
     ordering_fields = ("id", "created_at", "quantity")
     ordering = ("-created_at",)
@@ -178,6 +202,11 @@ class MovementViewSet(ReadCreateViewSet):
 
     def record(self, **data):
         raise NotImplementedError
+
+    def handle_exception(self, exc):
+        if isinstance(exc, LedgerError):
+            exc = ledger_error_to_api(exc)
+        return super().handle_exception(exc)
 
     def create(self, request, *args, **kwargs):
         def run():

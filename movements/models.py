@@ -178,7 +178,7 @@ class IdempotencyKey(models.Model):
     """An API client's ``Idempotency-Key`` and the response its request got.
 
     The unique constraint is what makes two concurrent requests with the same
-    key write once (see ``project.api.idempotency``).
+    key write once (see ``movements.idempotency``).
     """
 
     user = models.ForeignKey(

@@ -2,7 +2,7 @@
 
 These Resources define columns and their rules only. Movements are
 append-only, so an import only adds rows, and it adds them one way: the
-set-based import (``reports.transfers.imports.MovementImport``) calls the
+set-based import (``movements.imports.MovementImport``) calls the
 ledger service (``movements.services``) per row, after the preview, so stock
 can never go negative through an import either. Export-only columns (id,
 date, author) are ``readonly``.
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from import_export import fields, widgets
 
 from catalog.models import Product, Supplier
-from catalog.resources import (
+from dataio.resources import (
     ChoiceWidget,
     MoneyWidget,
     NameForeignKeyWidget,
@@ -20,11 +20,16 @@ from catalog.resources import (
     TransferResource,
     WholeNumberWidget,
 )
+from movements.imports import MovementImport
 from movements.models import Inflow, Outflow
 
 
 class MovementResource(TransferResource):
     """Columns both movements share; saving goes through the ledger service."""
+
+    importer = MovementImport
+    # An outflow takes units out: the file is checked against the stock.
+    takes_stock = False
 
     id = fields.Field(
         attribute="id", column_name="id", widget=widgets.IntegerWidget(), readonly=True
@@ -57,7 +62,7 @@ class MovementResource(TransferResource):
         # django-import-export's row-by-row save would insert movements
         # without going through the ledger service, so stock would not move.
         raise NotImplementedError(
-            "Movements are imported by reports.transfers.imports.MovementImport only."
+            "Movements are imported by movements.imports.MovementImport only."
         )
 
 
@@ -93,6 +98,7 @@ class InflowResource(MovementResource):
 
 
 class OutflowResource(MovementResource):
+    takes_stock = True
     unit_price = fields.Field(
         attribute="unit_price", column_name="unit_price", widget=MoneyWidget(default=None)
     )

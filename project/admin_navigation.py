@@ -53,8 +53,8 @@ def sidebar_navigation(request) -> list[dict]:
                     # Every staff user's own imports/exports; badge = unread count.
                     "title": _("Notifications"),
                     "icon": "notifications",
-                    "link": reverse_lazy("admin:reports_tasknotification_changelist"),
-                    "badge": "reports.notifications.unread_badge",
+                    "link": reverse_lazy("admin:dataio_tasknotification_changelist"),
+                    "badge": "dataio.notifications.unread_badge",
                     "permission": lambda request: request.user.is_staff,
                 },
                 _item(_("Task results"), "task_alt", "django_celery_results", "taskresult"),

@@ -5,10 +5,10 @@ from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from catalog import api as catalog_api
+from dashboard.api import MetricsView
 from movements import api as movements_api
 from project.api import auth
 from project.api.views import SchemaView, not_found
-from reports.api import MetricsView
 
 router = SimpleRouter()
 router.register("brands", catalog_api.BrandViewSet)

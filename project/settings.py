@@ -60,11 +60,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "csp",
-    # Before reports: reports/admin.py re-themes the admins axes registers.
+    # Before backoffice: backoffice/admin.py re-themes the admins axes registers.
     "axes",
+    # Layers, each importing only from those before it (docs/architecture.md).
+    "dataio",
     "catalog",
     "movements",
-    "reports",
+    "dashboard",
+    # Last: its post_migrate hook grants the permissions every app created.
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -169,7 +173,7 @@ if REDIS_URL:
     # exceed the longest such task (TRANSFER_TASK_TIME_LIMIT, 16 min), or a
     # job still running would be delivered twice. A dead worker's job does
     # not wait for it: the heartbeat sweep fails it within ~2 minutes
-    # (reports.notifications), and a late redelivery finds it finished.
+    # (dataio.notifications), and a late redelivery finds it finished.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         "socket_timeout": REDIS_TIMEOUT_SECONDS,
@@ -280,7 +284,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 # Private files (exports, uploads): never under a public URL; served only by
-# a view that checks ownership (see reports).
+# a view that checks ownership (see dataio.views).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 WHITENOISE_USE_FINDERS = DEBUG
@@ -401,7 +405,7 @@ UNFOLD = {
     "SITE_SUBHEADER": _("Stock, catalog and reports"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "inventory_2",
-    "DASHBOARD_CALLBACK": "reports.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "dashboard.page.dashboard_callback",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,
@@ -416,7 +420,7 @@ UNFOLD = {
 # How many recent movements the product page shows.
 PRODUCT_LATEST_MOVEMENTS = env_int("PRODUCT_LATEST_MOVEMENTS", 15)
 
-# --- Dashboard metrics (reports.metrics, reports.signals) -----------------
+# --- Dashboard metrics (dashboard.metrics, dashboard.refresh) -----------------
 # A movement or product change refreshes the cached metrics this many seconds
 # after it commits; changes within that window share one refresh.
 METRICS_REFRESH_DEBOUNCE = env_int("METRICS_REFRESH_DEBOUNCE", 3)
@@ -428,7 +432,7 @@ METRICS_CURRENCY_SYMBOL = env_str("METRICS_CURRENCY_SYMBOL", "R$")
 # Celery queue of the refresh a change schedules; empty: Celery's default queue.
 METRICS_REFRESH_QUEUE = env_str("METRICS_REFRESH_QUEUE", "")
 
-# --- Imports, exports and private files (reports.transfers) ---------------
+# --- Imports, exports and private files (dataio) ---------------
 # Uploads and generated files live under MEDIA_ROOT, which no URL serves; the
 # download view checks ownership, then streams the file or, when nginx sits in
 # front, hands it over with X-Accel-Redirect to this internal location.
@@ -438,7 +442,7 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 # How many invalid rows the preview page lists (the error report has them all).
 IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
 # Workbooks and JSON are first parsed in a child process with these limits
-# (reports.transfers.probe): a crafted file cannot kill or hang the worker.
+# (dataio.probe): a crafted file cannot kill or hang the worker.
 IMPORT_READER_MAX_MEMORY_MB = env_int("IMPORT_READER_MAX_MEMORY_MB", 2048)
 IMPORT_READER_TIMEOUT_SECONDS = env_int("IMPORT_READER_TIMEOUT_SECONDS", 120)
 TRANSFER_FILES_RETENTION_DAYS = env_int("TRANSFER_FILES_RETENTION_DAYS", 7)

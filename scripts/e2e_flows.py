@@ -33,7 +33,7 @@ def export_flow(base, admin: requests.Session, other: requests.Session, step, ma
             manage(
                 "shell",
                 "-c",
-                "import json; from reports.models import TaskNotification as T;"
+                "import json; from dataio.models import TaskNotification as T;"
                 "n = T.objects.latest('pk');"
                 "print(json.dumps({'id': n.pk, 'status': n.status, 'file': n.result_file,"
                 " 'rows': n.total_rows, 'error': n.error_message}))",
@@ -175,9 +175,9 @@ def killed_worker_flow(stack, step) -> None:
             "-c",
             "from django.contrib.auth.models import User;"
             "from catalog.models import Product;"
-            "from reports import notifications;"
-            "from reports.models import TaskNotification as T;"
-            "from reports.transfers import files;"
+            "from dataio import notifications;"
+            "from dataio.models import TaskNotification as T;"
+            "from dataio import files;"
             "from catalog.models import Supplier;"
             "serials = list(Product.objects.values_list('serial_number', flat=True));"
             "supplier = Supplier.objects.order_by('pk').first().name;"
@@ -205,8 +205,8 @@ def killed_worker_flow(stack, step) -> None:
             "shell",
             "-c",
             "from django.contrib.auth.models import User;"
-            "from reports import notifications;"
-            "from reports.models import TaskNotification as T;"
+            "from dataio import notifications;"
+            "from dataio.models import TaskNotification as T;"
             f"p = T.objects.get(pk={preview_id});"
             "u = User.objects.get(username='e2e_admin');"
             "n = notifications.import_confirm(preview=p, user=u);"

@@ -109,7 +109,7 @@ def test_django_import_export_default_path_uses_the_same_rules():
 
 @pytest.mark.django_db
 def test_default_export_and_fast_export_have_the_same_columns():
-    from reports.transfers.exports import export_columns
+    from dataio.exports import export_columns
 
     ProductFactory()
     resource = ProductResource()

@@ -165,11 +165,11 @@ def analyst_api(role_user):
 
 
 def test_metrics_returns_the_dashboard_metrics(analyst_api, monkeypatch):
-    import reports.api
-    import reports.metrics
+    import dashboard.api
+    import dashboard.metrics
 
-    found = reports.metrics.MetricsRead({"product": {"x": 1}}, "cache")
-    monkeypatch.setattr(reports.api, "metrics_get", lambda: found)
+    found = dashboard.metrics.MetricsRead({"product": {"x": 1}}, "cache")
+    monkeypatch.setattr(dashboard.api, "metrics_get", lambda: found)
     response = analyst_api.get(f"{API}metrics/")
     assert response.status_code == 200
     assert response.json() == {"product": {"x": 1}}
@@ -220,7 +220,7 @@ def test_old_idempotency_keys_are_purged(operator_api, stocked_product):
 
     from django.utils import timezone
 
-    from project.api.idempotency import idempotency_keys_purge
+    from movements.idempotency import idempotency_keys_purge
 
     product = stocked_product(quantity=5)
     for key in ("old", "new"):

@@ -2,6 +2,6 @@
 
 Authentication, permissions, pagination, rendering, error bodies, schema and
 idempotency live here; the resources themselves live in their apps
-(``catalog.api``, ``movements.api``, ``reports.api``) and stay thin: they
+(``catalog.api``, ``movements.api``, ``dashboard.api``) and stay thin: they
 validate shape and call the apps' services.
 """

@@ -49,28 +49,6 @@ def body_too_large() -> PayloadTooLarge:
     return PayloadTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": limit})
 
 
-def ledger_error_to_api(exc) -> exceptions.APIException:
-    """Translate a refusal of the ledger service into an API error."""
-    from movements.services import InsufficientStock
-
-    if isinstance(exc, InsufficientStock):
-        return Conflict(
-            exc.message,
-            code="insufficient_stock",
-            extra={
-                "product": {
-                    "id": exc.product.pk,
-                    "serial_number": exc.product.serial_number,
-                    "title": exc.product.title,
-                },
-                "requested": exc.requested,
-                "available": exc.available,
-            },
-        )
-    field = exc.field or "non_field_errors"
-    return exceptions.ValidationError({field: [exc.message]})
-
-
 def _first_code(detail) -> str:
     if isinstance(detail, dict):
         for value in detail.values():
@@ -81,16 +59,12 @@ def _first_code(detail) -> str:
 
 
 def exception_handler(exc, context):
-    from movements.services import LedgerError
-
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):  # Django's own check, when it reads the body
         exc = body_too_large()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, LedgerError):
-        exc = ledger_error_to_api(exc)
     elif isinstance(exc, DataError):
         # A number the column cannot hold, e.g. stock beyond 2,147,483,647
         # after an inflow: refused, nothing written (the transaction rolled back).

@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
-from project.api.exceptions import body_too_large
+# The module, not the name: project.api.exceptions imports DRF's views, which
+# load this parser from the settings while that module is still half-imported.
+from project.api import exceptions as api_exceptions
 
 
 class JSONParser(parsers.JSONParser):
@@ -23,7 +25,7 @@ class JSONParser(parsers.JSONParser):
         # Read one byte past the limit: a chunked body has no Content-Length.
         body = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(body) > limit:
-            raise body_too_large()
+            raise api_exceptions.body_too_large()
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = body.decode(encoding)

@@ -1,6 +1,6 @@
 """Who may do what: Django model permissions, the view permission included.
 
-The roles (``reports.roles``) are groups holding these permissions, so the
+The roles (``backoffice.roles``) are groups holding these permissions, so the
 admin and the API agree on who can do what.
 """
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backoffice.tasks import flush_expired_tokens
 from movements.models import IdempotencyKey
-from reports.tasks.dashboard import flush_expired_tokens
 
 pytestmark = pytest.mark.django_db
 

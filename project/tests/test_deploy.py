@@ -55,7 +55,7 @@ def test_check_deploy_is_clean_with_the_production_environment():
 
 def test_env_example_holds_every_variable_the_code_reads():
     read = set()
-    apps = ("project", "catalog", "movements", "reports")
+    apps = ("project", "dataio", "catalog", "movements", "dashboard", "backoffice")
     for path in (p for app in apps for p in (ROOT / app).rglob("*.py") if "tests" not in p.parts):
         read |= set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', path.read_text()))
     # Read from the environment by other programs, documented in the README.

@@ -19,6 +19,7 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+from dataio.models import TaskNotification
 from project.api.testing import (
     API,
     access_token,
@@ -28,7 +29,6 @@ from project.api.testing import (
 )
 from project.tests.faults import HungServer, cache_settings_at, celery_broker, closed_port_url
 from project.tests.processes import free_port, running_gunicorn, server_database_url
-from reports.models import TaskNotification
 
 PASSWORD = "x-pass-123456"
 # What "answers quickly" means here: well under a gunicorn timeout, and under

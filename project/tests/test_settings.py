@@ -86,7 +86,7 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
         result = _manage(
             "shell",
             "-c",
-            "from reports.tasks.transfers import check_ledger_nightly;"
+            "from movements.tasks import check_ledger_nightly;"
             "print(check_ledger_nightly.delay().get(timeout=90, interval=0.5))",
             env=env,
         )
@@ -102,7 +102,7 @@ def test_embedded_default_runs_migrate_seed_ledger_and_a_real_worker(tmp_path):
 
 
 def _code_files():
-    for app in ("project", "catalog", "movements", "reports"):
+    for app in ("project", "dataio", "catalog", "movements", "dashboard", "backoffice"):
         for path in sorted((ROOT / app).rglob("*.py")):
             if "tests" not in path.parts:
                 yield path

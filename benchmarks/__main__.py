@@ -1,0 +1,43 @@
+"""``python -m benchmarks NAME``: run a benchmark, print its figures and baselines as JSON.
+
+``make bench BENCH=api`` calls this with the benchmark database's settings.
+Each benchmark is a module here with ``run(**options) -> dict``.
+"""
+
+import argparse
+import importlib
+import json
+import os
+
+# benchmark name -> module in benchmarks/
+BENCHMARKS = {
+    "seed": "benchmarks.seed",
+    "import": "benchmarks.imports",
+    "export": "benchmarks.exports",
+    "dashboard": "benchmarks.dashboard",
+    "api": "benchmarks.api",
+}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("name", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--products", type=int, default=None)
+    parser.add_argument("--movements", type=int, default=None)
+    options = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+
+    django.setup()
+    names = list(BENCHMARKS) if options.name == "all" else [options.name]
+    sizes = {key: getattr(options, key) for key in ("rows", "products", "movements")}
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        result = module.run(**{key: value for key, value in sizes.items() if value is not None})
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Imports, exports and the notification centre: the job pipeline (see apps.DataioConfig)."""
