@@ -70,22 +70,25 @@ def _send(relative: str, download_name: str):
     )
 
 
+def _send_file_of(request, pk: int, field: str, kind: str):
+    """The job's file in ``field`` (result or error report), to its owner only."""
+    notification = _visible(request, pk)
+    relative = getattr(notification, field)
+    if not relative:
+        raise Http404
+    return _send(relative, _download_name(notification, kind))
+
+
 @require_GET
 @staff_member_required
 def download(request, pk: int):
-    notification = _visible(request, pk)
-    if not notification.result_file:
-        raise Http404
-    return _send(notification.result_file, _download_name(notification, "result"))
+    return _send_file_of(request, pk, "result_file", "result")
 
 
 @require_GET
 @staff_member_required
 def download_errors(request, pk: int):
-    notification = _visible(request, pk)
-    if not notification.error_file:
-        raise Http404
-    return _send(notification.error_file, _download_name(notification, "errors"))
+    return _send_file_of(request, pk, "error_file", "errors")
 
 
 class _Echo:
