@@ -19,6 +19,7 @@ from catalog.resources import (
     SupplierResource,
 )
 from dataio.admin_mixins import ImportExportMixin
+from project.formats import integer
 
 
 class CatalogAdmin(ImportExportMixin, ModelAdmin):
@@ -163,6 +164,13 @@ class ProductAdmin(CatalogAdmin):
         obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
         obj._state.adding = False
 
-    @display(description=_("stock"), ordering="quantity", label={"low": "danger", "ok": "success"})
+    @display(
+        description=_("stock"),
+        ordering="quantity",
+        label={"out": "danger", "low": "danger", "ok": "success"},
+    )
     def stock(self, obj):
-        return ("low" if obj.is_low_stock else "ok"), obj.quantity
+        # As text: unfold shows a falsy value as "-", and an empty shelf is
+        # the most urgent state, not missing data.
+        level = "out" if obj.quantity == 0 else "low" if obj.is_low_stock else "ok"
+        return level, integer(obj.quantity)

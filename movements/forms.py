@@ -7,6 +7,7 @@ is written.
 """
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
@@ -18,6 +19,18 @@ from movements.models import Inflow, Outflow
 class MovementAddForm(forms.ModelForm):
     # Set per request by the admin (see MovementAdmin.get_form).
     user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model field allows 0 ("greater than or equal to 0"); a movement
+        # needs at least one unit. One rule, one message, and the browser's
+        # own check (min="1") agrees with it.
+        rule = services.quantity_rule()
+        quantity = self.fields["quantity"]
+        quantity.min_value = 1
+        quantity.validators = [MinValueValidator(1, message=rule)]
+        quantity.error_messages["invalid"] = rule
+        quantity.widget.attrs["min"] = 1
 
     def record(self, data):
         raise NotImplementedError

@@ -84,11 +84,14 @@ def _move_stock(locked: Product, delta: int) -> None:
     locked.updated_at = now
 
 
+def quantity_rule() -> str:
+    """The one wording of the quantity rule: the service, the admin form and the API say it."""
+    return _("The quantity must be a whole number greater than zero.")
+
+
 def _check_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidMovement(
-            _("The quantity must be a whole number greater than zero."), field="quantity"
-        )
+        raise InvalidMovement(quantity_rule(), field="quantity")
     return quantity
 
 
