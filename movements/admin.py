@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -47,10 +47,12 @@ class MovementAdmin(ImportExportMixin, ModelAdmin):
     actions = ("reverse_selected",)
     actions_detail = ("reverse_detail",)
 
+    readonly_fields = ("reversal",)
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.add_fields
-        return super().get_fields(request, obj)
+        return [*super().get_fields(request, obj), "reversal"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -73,6 +75,28 @@ class MovementAdmin(ImportExportMixin, ModelAdmin):
         opposite = Outflow if self.model is Inflow else Inflow
         opts = opposite._meta
         return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def get_actions_detail(self, request, object_id):
+        # The page offers Reverse only on a movement that can still be
+        # reversed. The action itself stays reachable (a page opened before
+        # someone else reversed it gets the ledger's message, not a 403).
+        actions = super().get_actions_detail(request, object_id)
+        movement = self.get_object(request, object_id)
+        if movement is None or movement.reverses_id or movement.is_reversed:
+            actions = [item for item in actions if not item.action_name.endswith("_reverse_detail")]
+        return actions
+
+    @display(description=_("reversal"))
+    def reversal(self, obj):
+        if obj.reverses_id:
+            other, text = obj.reverses, _("reverses %(movement)s")
+        elif obj.is_reversed:
+            other, text = obj.reversed_by, _("reversed by %(movement)s")
+        else:
+            return "-"
+        link = format_html('<a href="{}">{}</a>', self._change_url(other), other)
+        # The translated sentence escaped, then the (already escaped) link in it.
+        return mark_safe(conditional_escape(text) % {"movement": link})  # noqa: S308
 
     @display(description=_("product"), ordering="product__title")
     def product_link(self, obj):

@@ -25,6 +25,8 @@ class MovementAddForm(forms.ModelForm):
         # The model field allows 0 ("greater than or equal to 0"); a movement
         # needs at least one unit. One rule, one message, and the browser's
         # own check (min="1") agrees with it.
+        if "quantity" not in self.fields:  # a recorded movement's read-only page
+            return
         rule = services.quantity_rule()
         quantity = self.fields["quantity"]
         quantity.min_value = 1

@@ -44,3 +44,31 @@ def test_an_empty_shelf_shows_a_red_zero_in_the_product_list(admin_client, stock
     cell = re.search(r'<td class="field-stock[^"]*"[^>]*>(.*?)</td>', row, re.S).group(1)
     assert re.search(r">\s*0\s*<", cell), cell
     assert "red" in cell  # unfold's "danger" label
+
+
+def _reverse_button(html: str) -> bool:
+    return "/reverse/" in html
+
+
+def test_reverse_is_offered_only_on_a_movement_that_can_be_reversed(admin_client, stocked_product):
+    from movements import services
+
+    product = stocked_product(quantity=5)
+    sale = services.outflow_create(product=product, quantity=2)
+    page = admin_client.get(reverse("admin:movements_outflow_change", args=[sale.pk]))
+    assert _reverse_button(page.content.decode())
+    assert "reversed by" not in page.content.decode()
+
+    correction = services.movement_reverse(movement=sale)
+    sale_page = admin_client.get(reverse("admin:movements_outflow_change", args=[sale.pk]))
+    html = sale_page.content.decode()
+    assert not _reverse_button(html)
+    link = reverse("admin:movements_inflow_change", args=[correction.pk])
+    assert f'reversed by <a href="{link}">' in html
+
+    reversal_page = admin_client.get(reverse("admin:movements_inflow_change", args=[correction.pk]))
+    html = reversal_page.content.decode()
+    assert not _reverse_button(html)
+    assert (
+        f'reverses <a href="{reverse("admin:movements_outflow_change", args=[sale.pk])}">' in html
+    )
