@@ -1,13 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, F
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import (
     BooleanRadioFilter,
     RangeNumericFilter,
     RelatedDropdownFilter,
 )
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from catalog import services
 from catalog.models import Brand, Category, ProductModel, Supplier
@@ -148,6 +153,57 @@ class ProductAdmin(CatalogAdmin):
         (_("Description"), {"fields": ("description",), "classes": ("collapse",)}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
+
+    actions = ("mark_inactive",)
+    actions_detail = ("mark_inactive_detail",)
+
+    @action(description=_("Mark selected products inactive"), permissions=["change"])
+    def mark_inactive(self, request, queryset):
+        count = 0
+        for product in queryset.filter(is_active=True):
+            services.product_update(product=product, is_active=False)
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d product marked inactive.", "%(count)d products marked inactive.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @action(
+        description=_("Mark inactive"),
+        url_path="mark-inactive",
+        icon="visibility_off",
+        permissions=["change"],
+    )
+    def mark_inactive_detail(self, request, object_id):
+        product = self.get_object(request, object_id)
+        if product is None:
+            raise Http404
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "product": product,
+                "title": _("Mark %(product)s inactive") % {"product": product},
+            }
+            return TemplateResponse(request, "catalog/confirm_deactivate.html", context)
+        if product.is_active:
+            services.product_update(product=product, is_active=False)
+            self.message_user(
+                request, _("%(product)s is now inactive.") % {"product": product}, messages.SUCCESS
+            )
+        return redirect(reverse("admin:catalog_product_change", args=[product.pk]))
+
+    def get_actions_detail(self, request, object_id):
+        # "Mark inactive" only on an active product.
+        actions = super().get_actions_detail(request, object_id)
+        product = self.get_object(request, object_id)
+        if product is None or not product.is_active:
+            actions = [a for a in actions if not a.action_name.endswith("_mark_inactive_detail")]
+        return actions
 
     def save_model(self, request, obj, form, change):
         # Through the catalog service, and only the fields this form changed:

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -231,7 +234,68 @@ class ProductLedgerAdmin(ProductAdmin):
     """
 
     readonly_fields = (*ProductAdmin.readonly_fields, "latest_movements")
-    actions_detail = ("record_inflow", "record_outflow")
+    actions = (*ProductAdmin.actions, "delete_selected")
+    actions_detail = ("record_inflow", "record_outflow", *ProductAdmin.actions_detail)
+
+    # --- deleting: only a product nobody moved; the others are marked inactive.
+
+    @staticmethod
+    def _movement_counts(product_ids) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for model in (Inflow, Outflow):
+            rows = (
+                model.objects.filter(product_id__in=product_ids)
+                .values("product_id")
+                .annotate(n=Count("pk"))
+                .values_list("product_id", "n")
+            )
+            for product_id, n in rows:
+                counts[product_id] = counts.get(product_id, 0) + n
+        return counts
+
+    @staticmethod
+    def _cannot_delete(product, count: int) -> str:
+        return ngettext(
+            "%(product)s has %(count)d stock movement, so it cannot be deleted: "
+            "mark it inactive instead.",
+            "%(product)s has %(count)d stock movements, so it cannot be deleted: "
+            "mark it inactive instead.",
+            count,
+        ) % {"product": product, "count": count}
+
+    def has_delete_permission(self, request, obj=None):
+        # No Delete button on the page of a product that has movements.
+        if obj is not None and self._movement_counts([obj.pk]):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        product = self.get_object(request, unquote(object_id))
+        count = self._movement_counts([product.pk]).get(product.pk) if product else None
+        if count:
+            self.message_user(request, self._cannot_delete(product, count), messages.ERROR)
+            return redirect(reverse("admin:catalog_product_change", args=[product.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(permissions=["delete"], description=_("Delete selected products"))
+    def delete_selected(self, request, queryset):
+        counts = self._movement_counts(list(queryset.values_list("pk", flat=True)))
+        if counts:
+            for product in queryset.filter(pk__in=counts).order_by("serial_number")[:20]:
+                self.message_user(
+                    request, self._cannot_delete(product, counts[product.pk]), messages.ERROR
+                )
+            self.message_user(
+                request,
+                _(
+                    "Nothing was deleted. Select only products without movements, or use "
+                    "“Mark selected products inactive”."
+                ),
+                messages.WARNING,
+            )
+            return None
+        # Django's own confirmation page and delete, for products nobody moved.
+        return delete_selected(self, request, queryset)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
