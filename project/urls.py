@@ -18,3 +18,8 @@ urlpatterns = [
     path("reports/", include("dataio.urls")),
     path("reports/", include("dashboard.urls")),
 ]
+
+# Themed error pages (Django uses these when DEBUG is off).
+handler403 = "project.error_pages.permission_denied"
+handler404 = "project.error_pages.page_not_found"
+handler500 = "project.error_pages.server_error"

@@ -1,0 +1,66 @@
+"""Themed 403, 404 and 500 pages: what happened, in the user's language, and a way back.
+
+Django's defaults are bare "403 Forbidden" / "Not Found" pages. These use
+the admin login's layout (unfold). The 500 page asks nothing of the
+database or the cache (either may be what failed) and falls back to plain
+text if even the template cannot be rendered.
+"""
+
+import logging
+
+from django.contrib import admin
+from django.http import HttpResponseServerError
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+
+def _context(status: int, title: str, message: str) -> dict:
+    return {
+        "status": status,
+        "title": title,
+        "message": message,
+        "site_title": admin.site.site_title,
+        "site_header": admin.site.site_header,
+        "back_url": reverse("admin:index"),
+        "back_label": _("Back to the back office"),
+    }
+
+
+def permission_denied(request, exception=None):
+    context = _context(
+        403,
+        _("Not allowed"),
+        _(
+            "Your account may not open this page or do this. If your work needs it, ask an "
+            "administrator to give your role the permission."
+        ),
+    )
+    return render(request, "errors/page.html", context, status=403)
+
+
+def page_not_found(request, exception=None):
+    context = _context(
+        404,
+        _("Page not found"),
+        _("There is nothing at this address: the link may be old, or the record was deleted."),
+    )
+    return render(request, "errors/page.html", context, status=404)
+
+
+def server_error(request):
+    context = _context(
+        500,
+        _("Something went wrong"),
+        _(
+            "The back office could not finish this request; nothing was half-saved. The error "
+            "was recorded. Try again in a moment, and tell an administrator if it persists."
+        ),
+    )
+    try:
+        return render(request, "errors/page.html", context, status=500)
+    except Exception:  # the page itself failed (e.g. the database is down): plain text
+        logger.exception("The 500 page could not be rendered")
+        return HttpResponseServerError(context["message"], content_type="text/plain")
