@@ -21,7 +21,7 @@ def _schedule_after_commit() -> None:
 
 
 def on_stock_change(sender, **kwargs) -> None:
-    """post_save / post_delete of a movement or a catalog row."""
+    """post_save / post_delete of a movement or a catalog row, or an import's rows."""
     if kwargs.get("raw"):  # loaddata
         return
     transaction.on_commit(_schedule_after_commit, using=kwargs.get("using"))
@@ -29,6 +29,12 @@ def on_stock_change(sender, **kwargs) -> None:
 
 def connect() -> None:
     from django.db.models.signals import post_delete, post_save
+
+    from dataio.signals import rows_imported
+
+    # An import writes with COPY and set-based UPDATEs, which send no
+    # post_save: it says so itself.
+    rows_imported.connect(on_stock_change, dispatch_uid="metrics.rows_imported")
 
     from catalog.models import Brand, Category, Product, ProductModel
     from movements.models import Inflow, Outflow

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dataio import exports, files, imports, notifications, registry
+from dataio import exports, files, imports, notifications, registry, signals
 from dataio.models import TaskNotification
 from dataio.readers import ImportFileError
 from project.errors import UserFacingError
@@ -330,6 +330,9 @@ def _import_apply(notification: TaskNotification) -> dict | None:
         if moved:
             raise StockMoved(moved)
         checker.write(user=notification.user)
+        signals.rows_imported.send(
+            sender=transfer.model, job=notification, new=result.new, updated=result.updated
+        )
         # In the same transaction: the rows and "Completed" commit together,
         # so a redelivered task sees Completed and does not import twice.
         # The claim locks the row first: a run whose job was failed (its
