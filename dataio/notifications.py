@@ -38,7 +38,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -118,20 +118,29 @@ def notification_create(
     source_file: str = "",
     original_name: str = "",
 ) -> TaskNotification:
-    """Record a job as Pending and queue its task once this transaction commits."""
+    """Record a job as Pending and queue its task once this transaction commits.
+
+    The job keeps the language of the person who asked for it (the request's
+    active language): its messages are written in it (``job_language``).
+    """
     notification = TaskNotification.objects.create(
         user=user,
         task_id=str(uuid.uuid4()),
         task_type=task_type,
         model=model,
         format=file_format,
-        parameters=parameters or {},
+        parameters={"language": translation.get_language(), **(parameters or {})},
         source_file=source_file,
         original_name=original_name,
         queued_at=timezone.now(),
     )
     _enqueue(notification)
     return notification
+
+
+def job_language(notification: TaskNotification) -> str:
+    """The language the job's messages are written in: its requester's."""
+    return notification.parameters.get("language") or settings.LANGUAGE_CODE
 
 
 def _heartbeat_is_fresh(notification: TaskNotification, now) -> bool:

@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.db import DatabaseError, IntegrityError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -68,19 +69,21 @@ def _fails_job(label: str, *handlers: Handler):
     def decorate(work):
         @functools.wraps(work)
         def run(notification: TaskNotification, *args, **kwargs):
-            try:
-                return work(notification, *args, **kwargs)
-            except Exception as error:
-                for types, handle in handlers:
-                    if isinstance(error, types):
-                        handle(notification, error)
+            # Every message the job stores, in its requester's language.
+            with translation.override(notifications.job_language(notification)):
+                try:
+                    return work(notification, *args, **kwargs)
+                except Exception as error:
+                    for types, handle in handlers:
+                        if isinstance(error, types):
+                            handle(notification, error)
+                            return None
+                    if isinstance(error, SoftTimeLimitExceeded):
+                        _fail(notification, _too_long())
                         return None
-                if isinstance(error, SoftTimeLimitExceeded):
-                    _fail(notification, _too_long())
+                    logger.exception("%s %s failed", label, notification.pk)
+                    _fail(notification, _internal_error(notification))
                     return None
-                logger.exception("%s %s failed", label, notification.pk)
-                _fail(notification, _internal_error(notification))
-                return None
 
         return run
 
