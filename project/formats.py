@@ -10,9 +10,13 @@ def _currency() -> str:
     return settings.METRICS_CURRENCY_SYMBOL
 
 
+# A no-break space keeps "R$" and "%" on the line of their number.
+NBSP = "\u00a0"
+
+
 def money(value) -> str:
     amount = number_format(Decimal(value), 2, force_grouping=True)
-    return f"{_currency()} {amount}"
+    return f"{_currency()}{NBSP}{amount}"
 
 
 def integer(value) -> str:
@@ -20,4 +24,4 @@ def integer(value) -> str:
 
 
 def percent(value) -> str:
-    return "-" if value is None else f"{number_format(value, 1)} %"
+    return "-" if value is None else f"{number_format(value, 1)}{NBSP}%"

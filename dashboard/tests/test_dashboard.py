@@ -32,7 +32,10 @@ def sold(stocked_product):
 
 
 def _cards(content: str) -> dict[str, str]:
-    return dict(re.findall(r'data-card="([^"]+)">([^<]*)<', content))
+    cards = dict(re.findall(r'data-card="([^"]+)">([^<]*)<', content))
+    # "R$" and "%" are tied to their number by a no-break space (U+00A0).
+    assert all(" " not in value for value in cards.values() if "R$" in value), cards
+    return {title: value.replace("\u00a0", " ") for title, value in cards.items()}
 
 
 def _client(user) -> Client:
