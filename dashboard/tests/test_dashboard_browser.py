@@ -29,7 +29,7 @@ pytestmark = [
 
 
 def _money(value) -> str:
-    return f"R$ {value:,.2f}"
+    return f"R$\u00a0{value:,.2f}"
 
 
 def _expected_figures() -> dict:
