@@ -15,6 +15,13 @@ TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 \
 	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=test
+# The second pass of `make test`, on SQLite: imports and exports, the
+# dashboard, the API (tests marked postgresql_only are deselected).
+SQLITE_TESTS = dataio/tests dashboard/tests catalog/tests/test_api_products.py \
+	movements/tests/test_api_movements.py project/tests/test_api_auth.py \
+	project/tests/test_api_parsers.py project/tests/test_api_permissions.py
+SQLITE_TEST_ENV = DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	SECURE_SSL_REDIRECT=0
 
 .PHONY: help run test e2e lint format bench clean
 
@@ -47,6 +54,13 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(TEST_ENV) $(VENV)/bin/pytest
+# Again on the embedded default, as `make run` without DATABASE_URL and
+# REDIS_URL (SQLite, file cache, filesystem broker): the tests of the code
+# that branches on the database. In a VAR_DIR of its own, never the var/ of
+# a running `make run`.
+	var_dir=$$(mktemp -d) && trap 'rm -rf "$$var_dir"' EXIT && \
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL VAR_DIR="$$var_dir" $(SQLITE_TEST_ENV) \
+		$(VENV)/bin/pytest -m "not postgresql_only" $(SQLITE_TESTS)
 
 # The production topology natively on loopback (nginx, gunicorn, worker, beat,
 # Flower, PostgreSQL, its own Redis), checked through nginx; torn down after.

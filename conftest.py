@@ -1,3 +1,4 @@
+import importlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,37 @@ def pytest_sessionstart(session):
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_flush_bypasses_append_only_triggers():
+    """On SQLite, a flush lifts the movements' append-only triggers while it empties the tables.
+
+    A transactional test ends with a flush. PostgreSQL's flush is a TRUNCATE,
+    which row triggers do not see; SQLite's is a DELETE per table, which the
+    append-only triggers refuse, leaving every row for the next test. The
+    flush drops the triggers, deletes and re-creates them in its one
+    transaction, the migration's own statements, so they are what a
+    migrated database has.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    triggers = importlib.import_module("movements.migrations.0002_append_only_triggers")
+    operations = type(connection.ops)
+    sql_flush = operations.sql_flush
+
+    def flush_around_triggers(self, style, tables, **options):
+        statements = sql_flush(self, style, tables, **options)
+        if not statements or not set(triggers.TABLES) & set(tables):
+            return statements
+        return [*triggers.SQLITE_BACKWARD, *statements, *triggers.SQLITE_FORWARD]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "sql_flush", flush_around_triggers)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -135,6 +135,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Tests: a file, as in `make run`, not SQLite's shared in-memory
+            # database, where a real worker's thread beside the test fails
+            # with "database table is locked" instead of waiting (no WAL).
+            "TEST": {"NAME": VAR_DIR / "test-db.sqlite3"},
         }
     }
 

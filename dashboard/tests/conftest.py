@@ -5,6 +5,10 @@ from django.core.cache import cache
 
 from dashboard import metrics, refresh
 
+# Autouse: MD5 instead of PBKDF2's million rounds (~0.7 s a user, a login) for
+# tests that are not about passwords; it keeps both passes of make test short.
+from project.api.testing import fast_password_hasher  # noqa: F401
+
 
 def _clear_metrics_keys():
     cache.delete_many([*metrics.CACHE_KEYS, refresh.PENDING_KEY])

@@ -8,6 +8,10 @@ from celery.contrib.testing.worker import start_worker
 
 from dataio.models import TaskNotification
 
+# Autouse: MD5 instead of PBKDF2's million rounds (~0.7 s a user, a login) for
+# tests that are not about passwords; it keeps both passes of make test short.
+from project.api.testing import fast_password_hasher  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):

@@ -27,7 +27,12 @@ from movements.models import Outflow
 from movements.selectors import ledger_differences
 from project.tests.processes import server_database_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The bound rests on the job heartbeat, which SQLite cannot write beside
+    # the import's transaction (one writer): there the time limit applies.
+    pytest.mark.postgresql_only,
+]
 
 Status = TaskNotification.Status
 ROOT = Path(__file__).resolve().parents[2]
