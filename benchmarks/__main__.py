@@ -16,6 +16,7 @@ BENCHMARKS = {
     "export": "benchmarks.exports",
     "dashboard": "benchmarks.dashboard",
     "api": "benchmarks.api",
+    "xlsx": "benchmarks.xlsx_writers",
 }
 
 

@@ -1,16 +1,18 @@
 """A minimal streaming XLSX writer: one sheet, inline strings, numbers, booleans, dates.
 
 xlsxwriter's ``constant_memory`` mode spends ~10 µs per cell in Python
-(validation, dispatch, XML helpers), which caps a 100,000-row product export
-near 10,000 rows/s on this machine. This writer builds each row's XML with
-one string join and streams it into the zip entry, so memory stays flat and
-the cost is a few string operations per cell. The output is plain
+(validation, dispatch, XML helpers): writing the same cells takes it about
+six times as long (``benchmarks/xlsx_writers.py``). This writer builds each
+row's XML with one string join and streams it into the zip entry, so memory
+stays flat and the cost is a few string operations per cell. The output is plain
 SpreadsheetML (ECMA-376) that Excel, LibreOffice and python-calamine open.
 
 Characters XML cannot carry as they are (control characters, and the
 carriage return, which XML parsers turn into a line feed) are written as
 the format's ``_xHHHH_`` escapes, and text that already looks like one is
 escaped itself (``_x005F_``), so every reader gets the exact text back.
+Text with leading or trailing white space is marked ``xml:space="preserve"``:
+without it Excel and python-calamine trim the cell.
 """
 
 import re
@@ -100,6 +102,13 @@ def _text(value: str) -> str:
     return escape(value)
 
 
+def _t(text: str) -> str:
+    """The ``<t>`` element of escaped ``text``, keeping its leading and trailing white space."""
+    if text[:1] <= " " or text[-1:] <= " ":
+        return f'<t xml:space="preserve">{text}</t>'
+    return f"<t>{text}</t>"
+
+
 def _serial(value: datetime, zone) -> str:
     """A datetime as a spreadsheet date number, in ``zone`` (the site's time zone)."""
     local = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo else value
@@ -135,7 +144,7 @@ class StreamingSheet:
     def header(self, names: list[str]) -> None:
         number = next(self.numbers)
         cells = "".join(
-            f'<c r="{_letters(i)}{number}" s="1" t="inlineStr"><is><t>{_text(str(name))}</t></is></c>'  # noqa: E501
+            f'<c r="{_letters(i)}{number}" s="1" t="inlineStr"><is>{_t(_text(str(name)))}</is></c>'
             for i, name in enumerate(names)
         )
         self.buffer.append(f'<row r="{number}">{cells}</row>')
@@ -175,7 +184,15 @@ class StreamingSheet:
                         or _CONTROL.search(text)
                     ):
                         text = _text(text)
-                    append(f'<c r="{letter}{number}" t="inlineStr"><is><t>{text}</t></is></c>')
+                    # _t inlined (a call per cell shows at a million rows); once
+                    # escaped, only space, tab and line feed are left below "!".
+                    if text and text[0] > " " and text[-1] > " ":
+                        append(f'<c r="{letter}{number}" t="inlineStr"><is><t>{text}</t></is></c>')
+                    else:
+                        append(
+                            f'<c r="{letter}{number}" t="inlineStr">'
+                            f'<is><t xml:space="preserve">{text}</t></is></c>'
+                        )
             append("</row>")
             buffer.append("".join(parts))
             written += 1
