@@ -117,10 +117,14 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # Django turns psycopg's prepared statements off (None); with a number
-        # a cursor may ask for one (the API's list pages do). Django's own
-        # queries bind parameters client-side, which psycopg never prepares.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1000)
+        # Server-side parameters (Django's documented option): psycopg then
+        # prepares a statement once it ran prepare_threshold times on a
+        # connection, and PostgreSQL stops planning the API's list queries
+        # on every request. Safe here: no transaction-mode pooler sits
+        # between Django and PostgreSQL (docs/operations.md, "Upgrades").
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", env_bool("DB_SERVER_SIDE_BINDING", True))
+        options.setdefault("prepare_threshold", 5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
