@@ -29,15 +29,19 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "movements": VIEW,
         "dataio": VIEW,
         "dashboard": FINANCIALS,
+        "django_celery_beat": VIEW,
+        "django_celery_results": VIEW,
     },
     # Records inflows and outflows; reads the catalog to pick products.
     "Operator": {"catalog": VIEW, "movements": ("add", "view")},
-    # Reads everything, changes nothing.
+    # Changes nothing; reads everything but the people (users and groups).
     "Analyst": {
         "catalog": VIEW,
         "movements": VIEW,
         "dataio": VIEW,
         "dashboard": FINANCIALS,
+        "django_celery_beat": VIEW,
+        "django_celery_results": VIEW,
     },
 }
 
