@@ -9,8 +9,9 @@ text if even the template cannot be rendered.
 import logging
 
 from django.contrib import admin
-from django.http import HttpResponseServerError
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,19 @@ def _context(status: int, title: str, message: str) -> dict:
     }
 
 
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+def _with_site(request, context: dict) -> dict:
+    """The admin's own context (favicon, theme, languages) when it can be had."""
+    try:
+        return {**admin.site.each_context(request), **context}
+    except Exception:  # the page must show even if that fails
+        logger.exception("The admin context for an error page failed")
+        return context
+
+
 def permission_denied(request, exception=None):
     context = _context(
         403,
@@ -38,7 +52,7 @@ def permission_denied(request, exception=None):
             "administrator to give your role the permission."
         ),
     )
-    return render(request, "errors/page.html", context, status=403)
+    return render(request, "errors/page.html", _with_site(request, context), status=403)
 
 
 def page_not_found(request, exception=None):
@@ -47,7 +61,7 @@ def page_not_found(request, exception=None):
         _("Page not found"),
         _("There is nothing at this address: the link may be old, or the record was deleted."),
     )
-    return render(request, "errors/page.html", context, status=404)
+    return render(request, "errors/page.html", _with_site(request, context), status=404)
 
 
 def server_error(request):

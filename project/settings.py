@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from project.env import env_bool, env_int, env_list, env_str
@@ -413,6 +414,13 @@ UNFOLD = {
     "SITE_SUBHEADER": _("Stock, catalog and reports"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "inventory_2",
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("favicon.svg"),
+        }
+    ],
     "DASHBOARD_CALLBACK": "dashboard.page.dashboard_callback",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from project.error_pages import favicon
 from project.flower_auth import flower_auth
 from project.health import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
+    # Browsers ask for /favicon.ico on pages that name no icon (downloads, JSON).
+    path("favicon.ico", favicon, name="favicon"),
     # Asked by nginx (auth_request) before every /flower/ request.
     path("flower-auth/", flower_auth, name="flower-auth"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -49,3 +49,11 @@ def test_the_500_page_is_themed_and_survives_its_own_failure(monkeypatch, admin_
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/plain")
     assert b"nothing was half-saved" in response.content
+
+
+def test_pages_name_the_favicon_and_favicon_ico_leads_to_it(admin_client, client):
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"'
+    assert icon in admin_client.get(reverse("admin:index")).content.decode()
+    assert icon in client.get("/no-such-page/").content.decode()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
