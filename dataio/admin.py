@@ -137,10 +137,11 @@ class TaskNotificationAdmin(ModelAdmin):
             TaskNotification.Status.PROCESSING.label: "warning",
             TaskNotification.Status.COMPLETED.label: "success",
             TaskNotification.Status.FAILED.label: "danger",
+            _("Needs fixing"): "warning",
         },
     )
     def status_label(self, obj):
-        return obj.get_status_display()
+        return obj.status_text
 
     @display(description=_("progress"))
     def progress_display(self, obj):

@@ -206,6 +206,8 @@ class Checker:
         errors = self.result.errors
         add_error = errors.append
         records = self.records.append
+        self.refused: list[tuple[int, list]] = []
+        refused = self.refused.append
         total = self.table.row_count
         count = 0
         invalid = 0
@@ -269,6 +271,9 @@ class Checker:
                     seen[key] = number
             if bad:
                 invalid += 1
+                # Its foreign keys are still looked up (step 3), so the
+                # preview lists every error of the row in one pass.
+                refused((number, values))
             else:
                 records((number, values))
             if progress is not None and count % PROGRESS_EVERY == 0:
@@ -284,6 +289,13 @@ class Checker:
         if not fk_columns:
             return
         found = {column.slot: column.widget.resolve_many(column.keys) for column in fk_columns}
+        # Rows already refused for other cells: their unknown names are
+        # reported too (they are counted invalid once, already).
+        for number, values in self.refused:
+            for column in fk_columns:
+                key = values[column.slot]
+                if key is not None and key not in found[column.slot]:
+                    self.error(number, column.name, column.widget.unknown_message(key))
         kept = []
         for number, values in self.records:
             bad = False

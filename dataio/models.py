@@ -94,6 +94,22 @@ class TaskNotification(models.Model):
         return f"{self.get_task_type_display()} #{self.pk} ({self.get_status_display()})"
 
     @property
+    def needs_fixing(self) -> bool:
+        """A checked upload with invalid rows: the check ran, the file cannot be imported."""
+        return (
+            self.task_type == self.TaskType.IMPORT_PREVIEW
+            and self.status == self.Status.COMPLETED
+            and self.invalid_rows > 0
+        )
+
+    @property
+    def status_text(self) -> str:
+        """The status as people read it: a preview with invalid rows is not "Completed"."""
+        if self.needs_fixing:
+            return str(_("Needs fixing"))
+        return self.get_status_display()
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
