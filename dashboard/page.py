@@ -117,6 +117,9 @@ def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
             "border": {"display": False},
         }
     options = {
+        # Chart.js formats axis and tooltip numbers with Intl for this
+        # locale: 16.000.000 in pt-BR, 16,000,000 in English.
+        "locale": get_language() or settings.LANGUAGE_CODE,
         "responsive": True,
         "maintainAspectRatio": False,
         "animation": False,

@@ -28,6 +28,24 @@ pytestmark = [
 ]
 
 
+_AXIS = """() => Chart.getChart(
+    document.querySelector('[data-chart="daily_sales"] canvas.chart')).scales.y.ticks"""
+
+
+def _axis_labels(page) -> list[str]:
+    return page.evaluate(f"() => ({_AXIS})().map((tick) => tick.label)")
+
+
+def _formatted(page, locale: str) -> list[str]:
+    """The same ticks as Intl writes them in ``locale``; one of them in the thousands."""
+    values = page.evaluate(f"() => ({_AXIS})().map((tick) => tick.value)")
+    assert max(values) >= 1000, values
+    return page.evaluate(
+        "([values, locale]) => values.map((v) => new Intl.NumberFormat(locale).format(v))",
+        [values, locale],
+    )
+
+
 def _money(value) -> str:
     return f"R$\u00a0{value:,.2f}"
 
@@ -115,6 +133,23 @@ def test_dashboard_in_chromium_shows_seeded_cards_and_every_chart(live_server, b
             links = [row.get_attribute("href") for row in rows]
             assert f"/admin/catalog/product/{low.pk}/change/" in links
             assert "updated" in page.inner_text("#dashboard-age")
+
+            # Axis numbers follow the page's language (Chart.js "locale"), not
+            # the browser's: here an English browser, Portuguese chosen in the app.
+            assert _axis_labels(page) == _formatted(page, "en")
+            context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
+            context.add_cookies(
+                [{"name": "django_language", "value": "pt-br", "url": live_server.url}]
+            )
+            pt = context.new_page()
+            pt.goto(f"{live_server.url}/admin/login/?next=/admin/")
+            pt.fill("input[name=username]", "demo_analyst")
+            pt.fill("input[name=password]", PASSWORD)
+            pt.click("button[type=submit]")
+            pt.wait_for_selector("#dashboard-charts canvas.chart")
+            labels = _axis_labels(pt)
+            assert labels == _formatted(pt, "pt-BR")
+            assert any("." in label for label in labels), labels  # 16.000, not 16,000
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
