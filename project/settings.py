@@ -283,7 +283,9 @@ AXES_LOCKOUT_CALLABLE = "project.lockout.lockout_response"
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("pt-br", _("Brazilian Portuguese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then third-party strings whose packages ship no pt_BR catalog
+# (django-unfold), kept by hand in locale_vendor/ (makemessages does not touch it).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = env_str("TIME_ZONE", "America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
