@@ -416,6 +416,7 @@ UNFOLD = {
     "SITE_SUBHEADER": _("Stock, catalog and reports"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "inventory_2",
+    "STYLES": [lambda request: static("backoffice/admin.css")],
     "SITE_FAVICONS": [
         {
             "rel": "icon",
