@@ -206,7 +206,11 @@ else:
     _control_dir = VAR_DIR / "celery" / "control"
     for _dir in (_queue_dir, _processed_dir, _control_dir):
         _dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+    # kombu's filesystem transport, with messages written atomically
+    # (project/filebroker.py). kombu accepts a class path as the transport,
+    # not as a URL scheme: with no broker URL, Celery uses this transport.
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or None
+    CELERY_BROKER_TRANSPORT = "project.filebroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
