@@ -210,7 +210,8 @@ else:
     # (project/filebroker.py). kombu accepts a class path as the transport,
     # not as a URL scheme: with no broker URL, Celery uses this transport.
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or None
-    CELERY_BROKER_TRANSPORT = "project.filebroker:Transport"
+    if CELERY_BROKER_URL is None:  # a given URL names its own transport
+        CELERY_BROKER_TRANSPORT = "project.filebroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),

@@ -81,14 +81,16 @@ def celery_broker(url: str):
     """Publish to ``url`` inside the block; the configured broker again after it."""
     from project.celery import app
 
-    previous = app.conf.broker_url
+    previous = app.conf.broker_url, app.conf.broker_transport
     _drop_pools(app)
-    app.conf.broker_url = url
+    # A URL names its own transport; the embedded default's transport class
+    # (settings: CELERY_BROKER_TRANSPORT) would take precedence over it.
+    app.conf.broker_url, app.conf.broker_transport = url, None
     try:
         yield app
     finally:
         _drop_pools(app)
-        app.conf.broker_url = previous
+        app.conf.broker_url, app.conf.broker_transport = previous
 
 
 def cache_settings_at(settings, url: str) -> dict:
