@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Trigram and other PostgreSQL index types and lookups; inert on SQLite.
+    "django.contrib.postgres",
     "import_export",
     "django_celery_results",
     "django_celery_beat",
