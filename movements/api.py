@@ -23,7 +23,7 @@ from movements.selectors import product_ledger
 from movements.services import InsufficientStock, LedgerError
 from project.api.exceptions import Conflict
 from project.api.fields import ModelSerializer, MoneyField, UTCDateTimeField
-from project.api.schema import ErrorSerializer, InsufficientStockSerializer
+from project.api.schema import ConflictErrorSerializer, ErrorSerializer, OutflowConflictSerializer
 from project.api.views import (
     ApiViewSetMixin,
     FilterBackend,
@@ -34,6 +34,16 @@ from project.api.views import (
 
 MONEY = {"min_value": 0, "max_digits": 12, "decimal_places": 2}
 QUANTITY = {"min_value": 1, "max_value": 2**31 - 1}
+
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[201],
+    description="Present (``true``) when this is the stored answer to an earlier request "
+    "with the same Idempotency-Key: nothing was written again.",
+)
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -50,7 +60,20 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 MOVEMENT_FIELDS = ("id", "product", "quantity", "reason", "note", "reverses", "created_by")
 
 
+def _created_by():
+    # A username, as the product's ledger gives it: the API has no users
+    # resource where a client could look an id up.
+    return serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the person who recorded it; null if that user was deleted.",
+    )
+
+
 class InflowSerializer(ModelSerializer):
+    created_by = _created_by()
+
     class Meta:
         model = Inflow
         fields = (*MOVEMENT_FIELDS[:3], "supplier", "unit_cost", *MOVEMENT_FIELDS[3:], "created_at")
@@ -58,6 +81,8 @@ class InflowSerializer(ModelSerializer):
 
 
 class OutflowSerializer(ModelSerializer):
+    created_by = _created_by()
+
     class Meta:
         model = Outflow
         fields = (
@@ -107,9 +132,17 @@ class LedgerEntrySerializer(serializers.Serializer):
     unit_value = MoneyField(
         max_digits=12, decimal_places=2, help_text="Unit cost of an inflow, unit price of a sale."
     )
-    reason = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=sorted(set(Inflow.Reason.values) | set(Outflow.Reason.values)),
+        help_text="The inflow's or the outflow's reason.",
+    )
     note = serializers.CharField()
-    created_by = serializers.CharField(allow_null=True, help_text="Username.")
+    created_by = serializers.CharField(
+        allow_null=True, help_text="Username, as on inflows and outflows."
+    )
+
+    class Meta:
+        ref_name = "LedgerEntry"
 
 
 def _unknown_product_is_a_field_error(create, **data):
@@ -132,6 +165,9 @@ def movement_data(movement, fields: tuple[str, ...]) -> dict:
     """
     data = {}
     for name in fields:
+        if name == "created_by":
+            data[name] = movement.created_by.username if movement.created_by_id else None
+            continue
         field = movement._meta.get_field(name)
         value = getattr(movement, field.attname)
         if isinstance(value, Decimal):
@@ -235,7 +271,8 @@ class InflowViewSet(MovementViewSet):
     create_serializer_class = InflowCreateSerializer
     filterset_class = InflowFilter
     list_fields = InflowSerializer.Meta.fields
-    error_responses = {"POST": {**_MOVEMENT_ERRORS, 409: ErrorSerializer}}
+    list_paths = {"created_by": "created_by__username"}
+    error_responses = {"POST": {**_MOVEMENT_ERRORS, 409: ConflictErrorSerializer}}
 
     def record(self, **data):
         return _unknown_product_is_a_field_error(services.inflow_create, **data)
@@ -243,7 +280,7 @@ class InflowViewSet(MovementViewSet):
     @extend_schema(
         request=InflowCreateSerializer,
         responses={201: InflowSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, REPLAYED_HEADER],
         examples=[
             OpenApiExample(
                 "Purchase",
@@ -270,7 +307,8 @@ class OutflowViewSet(MovementViewSet):
     create_serializer_class = OutflowCreateSerializer
     filterset_class = OutflowFilter
     list_fields = OutflowSerializer.Meta.fields
-    error_responses = {"POST": {**_MOVEMENT_ERRORS, 409: InsufficientStockSerializer}}
+    list_paths = {"created_by": "created_by__username"}
+    error_responses = {"POST": {**_MOVEMENT_ERRORS, 409: OutflowConflictSerializer}}
 
     def record(self, **data):
         return _unknown_product_is_a_field_error(services.outflow_create, **data)
@@ -278,7 +316,7 @@ class OutflowViewSet(MovementViewSet):
     @extend_schema(
         request=OutflowCreateSerializer,
         responses={201: OutflowSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, REPLAYED_HEADER],
         examples=[
             OpenApiExample(
                 "Sale", value={"product": 42, "quantity": 2, "note": "order 981"}, request_only=True

@@ -11,7 +11,13 @@ from axes.helpers import get_cool_off
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -155,6 +161,15 @@ class TokenObtainView(_TokenView):
         tags=["auth"],
         auth=[],
         responses={200: TokenPairSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds to wait before the next attempt.",
+            )
+        ],
         examples=[
             OpenApiExample(
                 "Credentials",
@@ -197,7 +212,13 @@ class TokenVerifyView(_TokenView):
     serializer_class = VerifySerializer
 
     @extend_schema(
-        tags=["auth"], auth=[], responses={200: inline_serializer("TokenValid", fields={})}
+        tags=["auth"],
+        auth=[],
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT, description="An empty object: the token is valid."
+            )
+        },
     )
     def post(self, request):
         self.validated(request)

@@ -2,7 +2,8 @@
 
 Counting 100,000 rows on every request costs more than the page itself, so
 a page fetches one row more than it returns: that row says whether there is
-a next page. Clients follow ``next`` until it is null.
+a next page. Clients follow ``next`` (or pass ``next_page`` back as ``page``)
+until it is null.
 """
 
 from django.conf import settings
@@ -83,16 +84,35 @@ class PagePagination(BasePagination):
 
     def get_paginated_response(self, data):
         return Response(
-            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+            {
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                # The numbers too, for a client that keeps its own URLs.
+                "next_page": self.page + 1 if self.has_next else None,
+                "previous_page": self.page - 1 if self.page > 1 else None,
+                "results": data,
+            }
         )
 
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
-            "required": ["next", "previous", "results"],
+            "required": ["next", "previous", "next_page", "previous_page", "results"],
             "properties": {
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "next_page": {
+                    "type": "integer",
+                    "nullable": True,
+                    "minimum": 2,
+                    "description": "Pass it back as `page`; null on the last page.",
+                },
+                "previous_page": {
+                    "type": "integer",
+                    "nullable": True,
+                    "minimum": 1,
+                    "description": "Null on the first page.",
+                },
                 "results": schema,
             },
         }

@@ -2,9 +2,13 @@
 
 from datetime import UTC
 
+from django import forms
 from django.db import connections, models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
@@ -33,13 +37,40 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+class OffsetDateTimeField(IsoDateTimeField):
+    """An ISO 8601 datetime that must say its offset (``Z`` or ``-03:00``).
+
+    Without one the instant is ambiguous: Django would read it in the
+    server's time zone (São Paulo), and a client sending ``utcnow()`` would
+    silently skip three hours of changes. Refused with a 400 that says so.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                written = parse_datetime(value.strip())
+            except ValueError:
+                written = None  # not a datetime at all: the parent says so
+            if written is not None and not timezone.is_aware(written):
+                raise forms.ValidationError(
+                    _(
+                        "Give the time zone offset, e.g. 2026-11-30T15:43:58Z "
+                        "or 2026-11-30T12:43:58-03:00."
+                    ),
+                    code="offset_required",
+                )
+        return super().to_python(value)
+
+
 class UTCDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 datetime, compared in UTC.
+    """An ISO 8601 datetime with its offset, compared in UTC.
 
     PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows; in UTC
     every valid instant is a plain value. One outside the calendar matches
     nothing.
     """
+
+    field_class = OffsetDateTimeField
 
     def filter(self, qs, value):
         if value is not None:
@@ -73,6 +104,24 @@ class StableOrderingFilter(OrderingFilter):
                 }
             )
         return valid
+
+    def get_schema_operation_parameters(self, view):
+        # The allowed terms, so a client knows them before a 400 tells it.
+        names = [name for name, _label in self.get_valid_fields(view.get_queryset(), view, {})]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by these fields, comma-separated; `-` for descending.",
+                "style": "form",
+                "explode": False,
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": [*names, *(f"-{n}" for n in names)]},
+                },
+            }
+        ]
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
@@ -211,7 +260,8 @@ class SchemaView(SpectacularAPIView):
             return super()._get_schema_response(request)
         if SchemaView._schema is None:
             SchemaView._schema = super()._get_schema_response(request).data
+        extension = "json" if request.accepted_renderer.format.startswith("json") else "yaml"
         return Response(
             data=SchemaView._schema,
-            headers={"Content-Disposition": 'inline; filename="schema.yaml"'},
+            headers={"Content-Disposition": f'inline; filename="schema.{extension}"'},
         )
