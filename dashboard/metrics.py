@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -34,19 +34,17 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     Count,
-    DateTimeField,
     DecimalField,
     ExpressionWrapper,
     F,
     Q,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductModel
-from movements.models import Inflow, Outflow
+from movements.models import DailyRollup, Outflow
 
 logger = logging.getLogger(__name__)
 
@@ -121,22 +119,6 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _local_day(start: datetime):
-    """created_at as a local calendar day, as cheaply as the time zone allows.
-
-    When the zone's UTC offset is the same over the whole window (no DST
-    change in it, always the case for America/Sao_Paulo since 2019),
-    shifting the UTC timestamp by that offset gives the local day and is much
-    cheaper than converting every row with a named time zone.
-    """
-    tz = timezone.get_default_timezone()
-    offset = start.utcoffset()
-    if offset == timezone.localtime(timezone.now(), tz).utcoffset():
-        shifted = ExpressionWrapper(F("created_at") + Value(offset), output_field=DateTimeField())
-        return TruncDate(shifted, tzinfo=UTC)
-    return TruncDate("created_at", tzinfo=tz)
-
-
 def _line_total(price_field: str) -> ExpressionWrapper:
     return ExpressionWrapper(F("quantity") * F(price_field), output_field=MONEY)
 
@@ -150,49 +132,39 @@ def _empty_day() -> dict:
 
 
 def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
-    """Sales summary, daily sales and inflows vs outflows: two grouped queries.
+    """Sales summary, daily sales and inflows vs outflows: one grouped query over the rollups.
 
-    Outflows of the last 30 days are grouped by (day, reason) and inflows by
-    day; everything else is summed in Python from those at most 60 + 30 rows.
+    The daily rollups (``movements.DailyRollup``, one row per product and
+    local day, kept by triggers in the movements' own transactions, today
+    included) are summed by day; everything else is summed in Python from
+    those at most 30 rows.
     """
-    today, start, days = _window(now)
-    outflow_rows = (
-        Outflow.objects.filter(created_at__gte=start)
-        .annotate(day=_local_day(start))
-        .values("day", "reason")
-        .annotate(
-            count=Count("id"),
-            units=Sum("quantity"),
-            revenue=Sum(_line_total("unit_price")),
-            cost=Sum(_line_total("unit_cost")),
-        )
-        .order_by()
-    )
-    inflow_rows = (
-        Inflow.objects.filter(created_at__gte=start)
-        .annotate(day=_local_day(start))
+    today, _, days = _window(now)
+    rows = (
+        DailyRollup.objects.filter(day__gte=days[0], day__lte=today)
         .values("day")
-        .annotate(units=Sum("quantity"))
+        .annotate(
+            count=Sum("sale_count"),
+            units=Sum("sale_units"),
+            revenue=Sum("sale_revenue"),
+            cost=Sum("sale_cost"),
+            out_units=Sum("out_units"),
+            in_units=Sum("in_units"),
+        )
         .order_by()
     )
     sales = {day: _empty_day() for day in days}
     out_units = dict.fromkeys(days, 0)
     in_units = dict.fromkeys(days, 0)
-    for row in outflow_rows:
+    for row in rows:
         day = _as_date(row["day"])
-        if day not in out_units:  # a movement dated in the future
-            continue
-        out_units[day] += row["units"] or 0
-        if row["reason"] == SALE:
-            bucket = sales[day]
-            bucket["count"] += row["count"]
-            bucket["units"] += row["units"] or 0
-            bucket["revenue"] += _dec(row["revenue"])
-            bucket["cost"] += _dec(row["cost"])
-    for row in inflow_rows:
-        day = _as_date(row["day"])
-        if day in in_units:
-            in_units[day] += row["units"] or 0
+        out_units[day] += int(row["out_units"] or 0)
+        in_units[day] += int(row["in_units"] or 0)
+        bucket = sales[day]
+        bucket["count"] += int(row["count"] or 0)
+        bucket["units"] += int(row["units"] or 0)
+        bucket["revenue"] += _dec(row["revenue"])
+        bucket["cost"] += _dec(row["cost"])
 
     def period(first_day: date) -> dict:
         total = _empty_day()
@@ -332,31 +304,32 @@ def _fetch(sql: str, params: list) -> list[dict]:
 def compute_top_products(now: datetime | None = None) -> dict[str, dict]:
     """The 10 products with the highest sales revenue over 30 days (one query).
 
-    The ranking sums in floating point, which is much cheaper than exact
-    decimals over hundreds of thousands of rows; the figures shown are then
-    summed exactly for the ten winners only, through the product index.
+    Summed from the daily rollups. The ranking sums in floating point, which
+    is much cheaper than exact decimals over a million product-days; the
+    figures shown are then summed exactly for the ten winners only, through
+    the rollups' (product, day) index.
     """
-    _, start, _ = _window(now)
-    outflows, products = Outflow._meta.db_table, Product._meta.db_table
+    _, _, days = _window(now)
+    first = days[0]
+    rollups, products = DailyRollup._meta.db_table, Product._meta.db_table
     sql = f"""
-        SELECT p.id, p.title, p.serial_number, SUM(o.quantity) AS units,
-               SUM(o.quantity * o.unit_price) AS revenue,
-               SUM(o.quantity * o.unit_cost) AS cost
+        SELECT p.id, p.title, p.serial_number, SUM(r.sale_units) AS units,
+               SUM(r.sale_revenue) AS revenue, SUM(r.sale_cost) AS cost
         FROM (
             SELECT product_id
-            FROM {outflows}
-            WHERE reason = %s AND created_at >= %s
+            FROM {rollups}
+            WHERE day >= %s AND sale_count > 0
             GROUP BY product_id
-            ORDER BY SUM(quantity * CAST(unit_price AS DOUBLE PRECISION)) DESC, product_id
+            ORDER BY SUM(CAST(sale_revenue AS DOUBLE PRECISION)) DESC, product_id
             LIMIT %s
         ) t
         JOIN {products} p ON p.id = t.product_id
-        JOIN {outflows} o ON o.product_id = t.product_id
-        WHERE o.reason = %s AND o.created_at >= %s
+        JOIN {rollups} r ON r.product_id = t.product_id
+        WHERE r.day >= %s
         GROUP BY p.id, p.title, p.serial_number
         ORDER BY revenue DESC, p.id
     """
-    rows = _fetch(sql, [SALE, start, TOP_PRODUCTS, SALE, start])
+    rows = _fetch(sql, [first, TOP_PRODUCTS, first])
     return {
         "top_products": {
             "rows": [
@@ -380,18 +353,18 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
     Days of stock left = stock / (units sold over 30 days / 30). A product
     with stock and no sales has no estimate (null) and sorts after the others.
     """
-    _, start, _ = _window(now)
+    _, _, days = _window(now)
     limit = low_stock_limit()
-    # Few products are low at a time: a per-product sum through the
-    # (product, created_at) index beats aggregating every recent sale.
+    # Few products are low at a time: a per-product sum through the rollups'
+    # (product, day) index beats summing every product's recent days.
     # MATERIALIZED: the sum is computed once per product, not once per
     # mention in ORDER BY.
     sql = f"""
         WITH low AS MATERIALIZED (
             SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level,
                    COALESCE((
-                       SELECT SUM(o.quantity) FROM {Outflow._meta.db_table} o
-                       WHERE o.product_id = p.id AND o.reason = %s AND o.created_at >= %s
+                       SELECT SUM(r.sale_units) FROM {DailyRollup._meta.db_table} r
+                       WHERE r.product_id = p.id AND r.day >= %s
                    ), 0) AS sold
             FROM {Product._meta.db_table} p
             WHERE p.is_active AND p.quantity <= p.reorder_level
@@ -403,7 +376,7 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
                  quantity, id
         LIMIT %s
     """
-    rows = _fetch(sql, [SALE, start, limit])
+    rows = _fetch(sql, [days[0], limit])
     result = []
     for row in rows:
         sold = int(row["sold"])

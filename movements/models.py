@@ -14,6 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Supplier
+from movements import dbfunctions, rollups
+
+# The SQLite rollup triggers call movements_local_day(); every new SQLite
+# connection gets it (PostgreSQL needs nothing: AT TIME ZONE is built in).
+dbfunctions.connect()
+rollups.follow_time_zone_changes()
 
 
 class Movement(models.Model):
@@ -172,6 +178,71 @@ class Outflow(Movement):
     @property
     def profit(self) -> Decimal:
         return (self.unit_price - self.unit_cost) * self.quantity
+
+
+class DailyRollup(models.Model):
+    """One product's movements of one local business day, summed.
+
+    Written only by database triggers (migration 0004), in the same
+    transaction as the movements they sum, whatever inserts them: the ledger
+    service, imports, ``COPY``. ``day`` is the calendar day in
+    ``settings.TIME_ZONE``, as the dashboard counts days. Outflows are summed
+    twice: all reasons (``out_*``) and sales only (``sale_*``); corrections
+    are the difference. ``rebuild_rollups`` recomputes the table and
+    ``check_ledger`` compares it with the movements.
+    """
+
+    # No database foreign key: the rollups are derived from movements, whose
+    # own PROTECT keys already keep their product; the trigger's upsert and
+    # the 10-million-movement backfill skip a check per row. DO_NOTHING: the
+    # admin's delete page lists the movements that protect a product, not
+    # these rows.
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("product"),
+    )
+    day = models.DateField(_("day"))
+    in_count = models.BigIntegerField(_("inflows"), default=0)
+    in_units = models.BigIntegerField(_("units in"), default=0)
+    in_cost = models.DecimalField(
+        _("cost value in"), max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+    out_count = models.BigIntegerField(_("outflows"), default=0)
+    out_units = models.BigIntegerField(_("units out"), default=0)
+    out_revenue = models.DecimalField(
+        _("price value out"), max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+    out_cost = models.DecimalField(
+        _("cost value out"), max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+    sale_count = models.BigIntegerField(_("sales"), default=0)
+    sale_units = models.BigIntegerField(_("units sold"), default=0)
+    sale_revenue = models.DecimalField(
+        _("revenue"), max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+    sale_cost = models.DecimalField(
+        _("cost of goods sold"), max_digits=20, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        default_permissions = ()
+        constraints = [
+            # The triggers' upsert target (ON CONFLICT (product_id, day)); its
+            # index also serves one product's days (low stock, top products).
+            models.UniqueConstraint(
+                fields=["product", "day"], name="movements_dailyrollup_product_day_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="movements_dailyrollup_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.day}"
 
 
 class IdempotencyKey(models.Model):
