@@ -541,16 +541,7 @@ def notifications_purge_files(*, now=None) -> int:
             result_file="", source_file="", error_file=""
         )
     # Files no notification points to any more (a crash between write and save).
-    cutoff_ts = cutoff.timestamp()
-    for folder in (files.EXPORTS, files.UPLOADS, files.ERRORS):
-        directory = files.root() / folder
-        if not directory.is_dir():
-            continue
-        for path in directory.iterdir():
-            if path.is_file() and path.stat().st_mtime < cutoff_ts:
-                path.unlink(missing_ok=True)
-                deleted += 1
-    return deleted
+    return deleted + files.purge_older_than(cutoff)
 
 
 def notification_ledger_alert(*, differences) -> list[TaskNotification]:

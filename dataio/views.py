@@ -50,24 +50,50 @@ def _download_name(notification: TaskNotification, kind: str) -> str:
 
 
 def _send(relative: str, download_name: str):
-    """X-Accel-Redirect to nginx's internal location when configured, else stream."""
+    """The stored file, to a caller that already checked the owner.
+
+    Local disk: X-Accel-Redirect to nginx's internal location when configured,
+    else streamed. Bucket: a redirect to a signed URL that expires in minutes,
+    or the object streamed through (STORAGE_DOWNLOAD).
+    """
+    content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
     try:
-        path = files.absolute(relative)
-    except ValueError:
+        if files.is_local():
+            return _send_local(relative, download_name, content_type)
+        if settings.STORAGE_DOWNLOAD == "redirect":
+            response = HttpResponseRedirect(
+                files.signed_url(relative, filename=download_name, content_type=content_type)
+            )
+            # The signed URL is a key to the file for its lifetime: keep it out of caches.
+            response["Cache-Control"] = "private, no-store"
+            return response
+        chunks, size = files.stream(relative)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
+        response["Content-Length"] = str(size)
+        response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+        return response
+    except (ValueError, FileNotFoundError):
         raise Http404 from None
+
+
+def _send_local(relative: str, download_name: str, content_type: str):
+    path = files.absolute(relative)
     if not path.is_file():
         raise Http404
-    content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    disposition = f'attachment; filename="{download_name}"'
     prefix = settings.PRIVATE_FILES_ACCEL_PREFIX
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{relative}"
-        response["Content-Disposition"] = disposition
+        response["Content-Disposition"] = f'attachment; filename="{download_name}"'
         return response
     return FileResponse(
         Path(path).open("rb"), as_attachment=True, filename=download_name, content_type=content_type
     )
+
+
+def _storage_down(request) -> HttpResponseRedirect:
+    messages.error(request, files.StorageUnavailable().message)
+    return HttpResponseRedirect(_back(request))
 
 
 def _send_file_of(request, pk: int, field: str, kind: str):
@@ -76,7 +102,11 @@ def _send_file_of(request, pk: int, field: str, kind: str):
     relative = getattr(notification, field)
     if not relative:
         raise Http404
-    return _send(relative, _download_name(notification, kind))
+    try:
+        return _send(relative, _download_name(notification, kind))
+    except files.StorageUnavailable:
+        # Not a 500: the person learns the storage is down and where they were.
+        return _storage_down(request)
 
 
 @require_GET
