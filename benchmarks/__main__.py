@@ -17,6 +17,7 @@ BENCHMARKS = {
     "dashboard": "benchmarks.dashboard",
     "api": "benchmarks.api",
     "xlsx": "benchmarks.xlsx_writers",
+    "admin_lists": "benchmarks.admin_lists",
 }
 
 

@@ -24,6 +24,7 @@ from catalog.resources import (
     SupplierResource,
 )
 from dataio.admin_mixins import ImportExportMixin
+from project.admin_pagination import EstimatedCountPaginator
 from project.formats import integer
 
 
@@ -34,6 +35,9 @@ class CatalogAdmin(ImportExportMixin, ModelAdmin):
     # The second COUNT(*) over the whole table costs as much as the page on
     # a large catalog; the filtered count is enough to page.
     show_full_result_count = False
+    # An estimated count past a threshold and deferred joins on deep pages:
+    # the product list holds a million rows (issue 13).
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     readonly_fields = ("created_at", "updated_at")
 

@@ -1,0 +1,109 @@
+"""The product list and search at scale (issue 13): plans, counts, pages, results."""
+
+import pytest
+from django.db import connection
+
+from catalog.models import Product
+from catalog.tests import scale_data
+from project.admin_pagination import planner_row_estimate
+
+URL = "/admin/catalog/product/"
+PER_PAGE = 50
+PRODUCT_TABLES = ("catalog_product",)
+
+
+@pytest.fixture(scope="module")
+def big_catalog(django_db_setup, django_db_blocker):
+    """60,000 products, committed and analyzed, for the module's plan tests."""
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with django_db_blocker.unblock():
+        scale_data.fill(outflows=False)
+        yield
+        scale_data.empty()
+
+
+def _page_ids(response) -> list[int]:
+    return [product.pk for product in response.context["cl"].result_list]
+
+
+# --- plans: no page reads the whole product table --------------------------
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({}, id="list"),
+        pytest.param({"q": scale_data.RARE_WORD}, id="search-title-word"),
+        pytest.param({"q": scale_data.sku(31_337)}, id="search-exact-sku"),
+        pytest.param({"p": 1_000}, id="deep-page"),
+    ],
+)
+def test_product_pages_read_no_whole_table(big_catalog, admin_client, params):
+    plans = scale_data.page_plans(admin_client, URL, params)
+
+    assert any("catalog_product" in plan for plan in plans)
+    assert scale_data.seq_scans(plans, PRODUCT_TABLES) == []
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_deep_page_reads_its_ids_from_the_title_index_alone(big_catalog, admin_client):
+    plans = scale_data.page_plans(admin_client, URL, {"p": 1_000})
+
+    assert any("Index Only Scan using catalog_product_title_id_idx" in plan for plan in plans)
+
+
+# --- results: right rows, right order, the page count shown ----------------
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_title_search_finds_every_product_with_the_word_in_title_order(big_catalog, admin_client):
+    response = admin_client.get(URL, {"q": scale_data.RARE_WORD.lower()})
+
+    expected = Product.objects.filter(title__icontains=scale_data.RARE_WORD).order_by(
+        "title", "-pk"
+    )
+    cl = response.context["cl"]
+    assert cl.result_count == scale_data.PRODUCTS // scale_data.RARE_EVERY
+    assert not cl.paginator.count_is_estimate  # a small result: counted exactly
+    assert _page_ids(response) == list(expected.values_list("pk", flat=True)[:PER_PAGE])
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_exact_sku_search_finds_that_product(big_catalog, admin_client):
+    response = admin_client.get(URL, {"q": scale_data.sku(31_337)})
+
+    assert [p.serial_number for p in response.context["cl"].result_list] == [scale_data.sku(31_337)]
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_big_list_shows_the_estimated_count_and_its_pages(big_catalog, admin_client):
+    response = admin_client.get(URL)
+
+    cl = response.context["cl"]
+    estimate = planner_row_estimate(Product.objects.all())
+    assert cl.paginator.count_is_estimate
+    assert cl.result_count == estimate
+    # VACUUM ANALYZE counted the table: the estimate is the row count.
+    assert abs(estimate - scale_data.PRODUCTS) <= scale_data.PRODUCTS // 100
+    assert cl.paginator.num_pages == -(-estimate // PER_PAGE)
+    content = response.content.decode()
+    assert f"about {estimate:,}" in content
+    assert f">{cl.paginator.num_pages}</a>" in content  # the last page's link
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", [11, 600, 1_000])
+def test_deep_pages_show_the_same_rows_as_an_offset_would(big_catalog, admin_client, page):
+    response = admin_client.get(URL, {"p": page})
+
+    offset = (page - 1) * PER_PAGE
+    expected = Product.objects.order_by("title", "-pk").values_list("pk", flat=True)
+    assert _page_ids(response) == list(expected[offset : offset + PER_PAGE])
