@@ -233,9 +233,14 @@ def _check(notification: TaskNotification) -> tuple[imports.ImportResult, str, d
         notification.format,
         progress=_progress(notification),
     )
-    result = checker.result
-    error_file = imports.write_error_report(result.errors) if result.errors else ""
-    return result, error_file, checker.stock_impact()
+    try:
+        result = checker.result
+        # Every error of every row: the report reads them all back from the
+        # checker's spool; the preview keeps the first ones.
+        error_file = imports.write_error_report(result.all_errors()) if result.errors else ""
+        return result, error_file, checker.stock_impact()
+    finally:
+        checker.close()
 
 
 class StockMoved(imports.ImportAborted):
@@ -277,7 +282,12 @@ def _recheck(notification: TaskNotification) -> None:
 
 
 def run_import_apply(notification_id: int, task_id: str | None = None) -> dict | None:
-    """The import: the same checks again, then every row or none, in one transaction."""
+    """The import: the same checks again (never the preview's results), then every row or none.
+
+    One transaction: the file is checked and staged batch by batch, then the
+    staged rows are written; an error anywhere, in the last batch too,
+    rolls back everything.
+    """
     notification = notifications.notification_start(
         notification_id=notification_id, task_id=task_id
     )
@@ -319,20 +329,23 @@ def _import_apply(notification: TaskNotification) -> dict | None:
             lock=True,
             progress=_progress(notification),
         )
-        result = checker.result
-        if result.invalid:
-            raise imports.ImportAborted(
-                _("The file no longer passes the checks (the data changed since the preview). ")
-                + _summary(result)
-                + " "
-                + _("Nothing was imported.")
-            )
-        # Under the ledger's locks: the stock this import would move is the
-        # stock the person saw in the preview, or nothing moves.
-        moved = checker.stock_moved(_preview_impact(notification))
-        if moved:
-            raise StockMoved(moved)
-        checker.write(user=notification.user)
+        try:
+            result = checker.result
+            if result.invalid:
+                raise imports.ImportAborted(
+                    _("The file no longer passes the checks (the data changed since the preview). ")
+                    + _summary(result)
+                    + " "
+                    + _("Nothing was imported.")
+                )
+            # Under the ledger's locks: the stock this import would move is the
+            # stock the person saw in the preview, or nothing moves.
+            moved = checker.stock_moved(_preview_impact(notification))
+            if moved:
+                raise StockMoved(moved)
+            checker.write(user=notification.user)
+        finally:
+            checker.close()
         signals.rows_imported.send(
             sender=transfer.model, job=notification, new=result.new, updated=result.updated
         )

@@ -7,6 +7,10 @@ the worker or leaves the job running forever. So the file is first parsed
 here, in a process of its own with a memory ceiling and a deadline; only a
 file that parses here within them is read by the worker.
 
+The child parses with the reader the worker then uses: openpyxl's read-only
+mode for a large XLSX ("xlsx-stream", see ``readers.streams``),
+python-calamine for the others, ODS and XLS.
+
 ``check(path, file_format)`` is the parent side; running this module is the
 child side (it imports no Django: it starts in a few tens of milliseconds).
 Exit codes: 0 parsed, or refused with an ordinary error the worker's reader
@@ -52,6 +56,18 @@ def _parse(file_format: str, path: str) -> None:
 
         with open(path, "rb") as handle:
             json.loads(handle.read(), parse_float=Decimal)
+        return
+    if file_format == "xlsx-stream":
+        # The worker streams this XLSX with openpyxl's read-only mode: the
+        # very same parse here (shared strings, then every row of the sheet).
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        for _row in sheet.iter_rows(values_only=True):
+            pass
+        workbook.close()
         return
     from python_calamine import CalamineWorkbook
 

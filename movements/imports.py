@@ -8,10 +8,12 @@ preview shows, and the write through ``movements.services`` row by row.
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from dataio import staging
 from dataio.imports import Checker, ImportAborted
 from movements import services as ledger
 
@@ -59,41 +61,64 @@ class StockChange:
 
 
 class MovementImport(Checker):
-    """Inflows or outflows, appended through the ledger service."""
+    """Inflows or outflows, appended through the ledger service.
+
+    Checked batch by batch like every import; the valid rows are staged
+    (``dataio.staging``) and replayed through the ledger at ``write``. The
+    stock each product had when the file first named it, and the stock after
+    the file's earlier rows, are kept per product (not per row).
+    """
 
     raw_columns = ("id",)
     # Movements are only ever added.
     updates_rows = False
 
-    def check(self, *, lock: bool) -> None:
-        self.clean_rows()
-        self.resolve_foreign_keys()
+    def start(self) -> None:
         self.slot = {column.attname: column.slot for column in self.writable}
-        self.skip_recorded()
-        product_ids = {values[self.slot["product_id"]] for _n, values in self.records}
-        if lock:
-            # Locks every product of the file, in primary-key order, for the
-            # rest of the import's transaction: the stock checked below is the
-            # stock the service then changes, and two imports cannot deadlock.
-            self.products = {
+        self.attnames = [column.attname for column in self.writable]
+        self.rows = staging.Rows(self.model, self.attnames, payload=True)
+        # {product pk: (quantity, serial number, title, reorder level)}
+        self.products: dict[int, tuple] = {}
+        self.before: dict[int, int] = {}
+        self.stock: dict[int, int] = {}
+
+    def check_batch(self, records: list[tuple[int, list]]) -> None:
+        records = self.skip_recorded(records)
+        product_slot = self.slot["product_id"]
+        wanted = {values[product_slot] for _n, values in records} - self.products.keys()
+        if wanted and self.lock:
+            # Locks the batch's products, in primary-key order, for the rest
+            # of the import's transaction: the stock checked below is the
+            # stock the service then changes.
+            found = {
                 pk: (p.quantity, p.serial_number, p.title, p.reorder_level)
-                for pk, p in ledger.lock_products(product_ids).items()
+                for pk, p in ledger.lock_products(wanted).items()
             }
-        else:
-            self.products = {
-                pk: details
+        elif wanted:
+            found = {
+                pk: tuple(details)
                 for pk, *details in self.product_model.objects.filter(
-                    pk__in=product_ids
+                    pk__in=list(wanted)
                 ).values_list("pk", "quantity", "serial_number", "title", "reorder_level")
             }
-        self.stock_rules({pk: details[0] for pk, details in self.products.items()})
-        self.result.new = len(self.records)
+        else:
+            found = {}
+        self.products.update(found)
+        for pk, details in found.items():
+            self.before[pk] = self.stock[pk] = details[0]
+        records = self.stock_rules(records)
+        self.rows.add([[number, _payload(values)] for number, values in records])
+        self.result.new += len(records)
+
+    def finish(self) -> None:
+        self.stock_changes = self._stock_changes(self.before, self.stock)
+        self.stock_digest = stock_digest(self.before)
 
     @property
     def product_model(self):
         return self.model._meta.get_field("product").related_model
 
-    def skip_recorded(self) -> None:
+    def skip_recorded(self, records: list[tuple[int, list]]) -> list[tuple[int, list]]:
         """Rows that carry a movement id: already recorded, or refused; never doubled.
 
         An export of movements carries each one's id. Read back, such a row
@@ -103,10 +128,10 @@ class MovementImport(Checker):
         """
         ids = self.raw.get("id")
         if not ids:
-            return
+            return records
         wanted: dict[int, int] = {}
         kept = []
-        for number, values in self.records:
+        for number, values in records:
             cell = ids.get(number)
             if cell is None:
                 kept.append((number, values))
@@ -132,12 +157,12 @@ class MovementImport(Checker):
                 pk__in=list(wanted.values())
             ).values_list("pk", "product_id", "quantity")
         }
-        self.records = []
+        records = []
         product_slot, quantity_slot = self.slot["product_id"], self.slot["quantity"]
         for number, values in kept:
             movement_id = wanted.get(number)
             if movement_id is None:
-                self.records.append((number, values))
+                records.append((number, values))
                 continue
             recorded = found.get(movement_id)
             if recorded == (values[product_slot], values[quantity_slot]):
@@ -157,8 +182,11 @@ class MovementImport(Checker):
             )
             self.error(number, "id", message % {"id": movement_id})
             self.result.invalid += 1
+        return records
 
-    def stock_rules(self, stock: dict[int, int]) -> None:
+    def stock_rules(self, records: list[tuple[int, list]]) -> list[tuple[int, list]]:
+        """The ledger's rules, row after row, on the stock the earlier rows left."""
+        stock = self.stock
         kept = []
         outflow = self.resource.takes_stock
         product_slot = self.slot["product_id"]
@@ -166,12 +194,11 @@ class MovementImport(Checker):
         supplier_slot = self.slot.get("supplier_id")
         reason_slot = self.slot.get("reason")
         reason_default = self.resource.fields["reason"].widget.default
-        before = dict(stock)
 
         def serial(product):
             return self.products[product][1] if product in self.products else None
 
-        for number, values in self.records:
+        for number, values in records:
             product = values[product_slot]
             quantity = values[quantity_slot]
             reason = values[reason_slot] if reason_slot is not None else reason_default
@@ -217,9 +244,7 @@ class MovementImport(Checker):
                     continue
                 stock[product] = available + quantity
             kept.append((number, values))
-        self.records = kept
-        self.stock_changes = self._stock_changes(before, stock)
-        self.stock_digest = stock_digest(before)
+        return kept
 
     def _stock_changes(self, before: dict[int, int], after: dict[int, int]) -> list[StockChange]:
         changes = [
@@ -261,8 +286,13 @@ class MovementImport(Checker):
 
     def write(self, *, user) -> None:
         create = ledger.outflow_create if self.resource.takes_stock else ledger.inflow_create
-        attnames = [column.attname for column in self.writable]
-        for number, values in self.records:
+        attnames = self.attnames
+        fields = [self.model._meta.get_field(attname) for attname in attnames]
+        for number, payload in self.rows.payloads():
+            values = [
+                field.to_python(value)
+                for field, value in zip(fields, json.loads(payload), strict=True)
+            ]
             data = dict(zip(attnames, values, strict=True))
             kwargs = {
                 "product": data.pop("product_id"),
@@ -284,6 +314,11 @@ class MovementImport(Checker):
                     _("Row %(row)d: %(message)s Nothing was imported.")
                     % {"row": number, "message": error.message}
                 ) from None
+
+
+def _payload(values: list) -> str:
+    """A checked row as JSON text; decimals as text, read back exactly by the field."""
+    return json.dumps(values, default=str)
 
 
 def stock_digest(stock: dict[int, int]) -> str:
