@@ -102,7 +102,12 @@ class Inflow(Movement):
                 name="movements_inflow_reversal_is_correction",
             ),
         ]
-        indexes = [models.Index(fields=["product", "-created_at"], name="movements_in_product_idx")]
+        indexes = [
+            models.Index(fields=["product", "-created_at"], name="movements_in_product_idx"),
+            # The admin list's order (Meta.ordering) read straight off the
+            # index: a page of the newest rows without sorting 10 million.
+            models.Index(fields=["-created_at", "-id"], name="movements_in_created_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return _("Inflow #%(id)s: +%(quantity)s %(product)s") % {
@@ -162,6 +167,8 @@ class Outflow(Movement):
         indexes = [
             models.Index(fields=["product", "-created_at"], name="movements_out_product_idx"),
             models.Index(fields=["reason", "created_at"], name="movements_out_reason_date_idx"),
+            # As for inflows: the admin list's (-created_at, -id) order.
+            models.Index(fields=["-created_at", "-id"], name="movements_out_created_id_idx"),
         ]
 
     def __str__(self) -> str:
