@@ -185,6 +185,7 @@ DELETE_CONFLICT = {method: {409: ErrorSerializer} for method in ("POST", "PUT", 
 
 
 class CatalogViewSet(ModelViewSet):
+    api_scope = "catalog"  # API clients need catalog:read / catalog:write
     filter_backends = (FilterBackend, SearchFilter, StableOrderingFilter)
     error_responses = DELETE_CONFLICT
 

@@ -22,6 +22,7 @@ class MetricsView(APIView):
     Admin, Manager and Analyst roles have it, Operators do not).
     """
 
+    api_scope = "metrics"  # API clients need metrics:read
     extra_permissions = {
         "GET": ["catalog.view_product", "movements.view_outflow"],
         "HEAD": ["catalog.view_product", "movements.view_outflow"],

@@ -226,6 +226,7 @@ def ledger_error_to_api(exc) -> exceptions.APIException:
 class MovementViewSet(ReadCreateViewSet):
     """Movements are recorded through the ledger service; its refusals become API errors."""
 
+    api_scope = "movements"  # API clients need movements:read / movements:write
     filter_backends = (FilterBackend, StableOrderingFilter)
     ordering_fields = ("id", "created_at", "quantity")
     ordering = ("-created_at",)
@@ -344,6 +345,7 @@ class ProductMovementsView(ApiViewSetMixin, generics.ListAPIView):
     """The product's ledger: its inflows and outflows together, newest first."""
 
     serializer_class = LedgerEntrySerializer
+    api_scope = "movements"
     queryset = Inflow.objects.none()  # for the permission: movements.view_inflow
     extra_permissions = {
         "GET": ["catalog.view_product", "movements.view_outflow"],

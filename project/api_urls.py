@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from catalog import api as catalog_api
 from dashboard.api import MetricsView
+from integrations.api import ClientTokenView
 from movements import api as movements_api
 from project.api import auth
 from project.api.views import SchemaView, not_found
@@ -24,6 +25,7 @@ urlpatterns = [
     path("token/refresh/", auth.TokenRefreshView.as_view(), name="api-token-refresh"),
     path("token/verify/", auth.TokenVerifyView.as_view(), name="api-token-verify"),
     path("token/logout/", auth.TokenLogoutView.as_view(), name="api-token-logout"),
+    path("clients/token/", ClientTokenView.as_view(), name="api-client-token"),
     path(
         "products/<int:pk>/movements/",
         movements_api.ProductMovementsView.as_view(),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "movements",
     "dashboard",
     # Last: its post_migrate hook grants the permissions every app created.
+    "integrations",
     "backoffice",
 ]
 
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The API clients' X-RateLimit-* headers (integrations/throttling.py).
+    "integrations.middleware.RateLimitHeadersMiddleware",
     # Last: turns a refused login into the lockout page (project/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -360,15 +363,20 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- REST API -------------------------------------------------------------
 # The API's own layer lives in project/api/ (see docs/api.md).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["project.api.authentication.JWTAuthentication"],
+    # People's tokens and API clients' tokens (integrations/authentication.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "project.api.permissions.ModelPermissions",
     ],
     "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["project.api.parsers.JSONParser"],
+        # Before the model permissions: a client missing a scope is told which.
+        "integrations.permissions.ScopePermission",
     "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Each API client's own rate limit; people are not limited here.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "project.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "project.api.exceptions.exception_handler",
@@ -381,6 +389,10 @@ REST_FRAMEWORK = {
 # (project.api.authentication); 0 turns that cache off.
 API_USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
+# API clients (integrations/): how long a client's access token lasts, and
+# how often a process writes the requests it counted to the client's row.
+API_CLIENT_TOKEN_MINUTES = env_int("API_CLIENT_TOKEN_MINUTES", 15)
+API_CLIENT_USAGE_FLUSH_SECONDS = env_int("API_CLIENT_USAGE_FLUSH_SECONDS", 5)
 if not DEBUG and len(JWT_SIGNING_KEY.encode()) < 32:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 bytes long.")
 SIMPLE_JWT = {

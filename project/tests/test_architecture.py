@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("project", "dataio", "catalog", "movements", "dashboard", "backoffice")
+LAYERS = ("project", "dataio", "catalog", "movements", "dashboard", "integrations", "backoffice")
 # Modules that wire every app together, by design.
 COMPOSITION_ROOT = {"project/urls.py", "project/api_urls.py"}
 
