@@ -13,7 +13,6 @@ from integrations.models import ApiClient
 from integrations.scopes import SCOPES
 from project.formats import integer
 
-
 FORM_FIELDS = ("name", "scopes", "rate_limit", "allowed_addresses", "expires_at")
 
 

@@ -136,3 +136,44 @@ class ApiClient(models.Model):
         except ValueError:
             return False
         return any(ip in network for network in networks)
+
+
+class Change(models.Model):
+    """One changed row of the change feed, written by triggers (integrations/changefeed.py)."""
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("product")
+        INFLOW = "inflow", _("inflow")
+        OUTFLOW = "outflow", _("outflow")
+
+    class Op(models.TextChoices):
+        UPSERT = "upsert", _("created or changed")
+        DELETE = "delete", _("deleted")
+
+    id = models.BigAutoField(primary_key=True)
+    # The writing transaction's id on PostgreSQL (0 on SQLite): the feed's
+    # order is (txid, id), readable only below the oldest running transaction.
+    txid = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    op = models.CharField(max_length=10, choices=Op.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+        indexes = [models.Index(fields=["txid", "id"], name="integrations_change_order")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.op} ({self.txid}.{self.id})"
+
+
+class FeedPurge(models.Model):
+    """Where the last purge of old changes stopped: a cursor behind it may have missed some."""
+
+    txid = models.BigIntegerField(default=0)
+    change_id = models.BigIntegerField(default=0)
+    purged_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"purged up to {self.txid}.{self.change_id}"

@@ -9,8 +9,8 @@ from integrations.scopes import required_scope
 class ScopePermission(BasePermission):
     """People's tokens pass (their roles decide); a client's token needs the view's scope.
 
-    A view names its area in ``api_scope``; a view that names none is closed
-    to clients.
+    A view names its area in ``api_scope``, or its scopes per request in
+    ``get_api_scopes(request)``; a view that names neither is closed to clients.
     """
 
     code = "missing_scope"
@@ -20,12 +20,17 @@ class ScopePermission(BasePermission):
         scopes = token.get("scopes") if token is not None and hasattr(token, "get") else None
         if scopes is None:
             return True
-        area = getattr(view, "api_scope", None)
-        if area is None:
+        if hasattr(view, "get_api_scopes"):
+            needed = view.get_api_scopes(request)
+        elif getattr(view, "api_scope", None):
+            needed = [required_scope(view.api_scope, request.method)]
+        else:
             self.message = _("API clients may not use this endpoint.")
             return False
-        needed = required_scope(area, request.method)
-        if needed in scopes:
+        missing = [scope for scope in needed if scope not in scopes]
+        if not missing:
             return True
-        self.message = _("This API client lacks the scope %(scope)s.") % {"scope": needed}
+        self.message = _("This API client lacks the scope %(scope)s.") % {
+            "scope": ", ".join(missing)
+        }
         return False

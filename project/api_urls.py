@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from catalog import api as catalog_api
 from dashboard.api import MetricsView
 from integrations.api import ClientTokenView
+from integrations.feed_api import ChangeFeedView, LatestCursorView
 from movements import api as movements_api
 from project.api import auth
 from project.api.views import SchemaView, not_found
@@ -32,6 +33,8 @@ urlpatterns = [
         name="api-product-movements",
     ),
     path("metrics/", MetricsView.as_view(), name="api-metrics"),
+    path("changes/", ChangeFeedView.as_view(), name="api-changes"),
+    path("changes/latest/", LatestCursorView.as_view(), name="api-changes-latest"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,

@@ -70,8 +70,8 @@ INSTALLED_APPS = [
     "catalog",
     "movements",
     "dashboard",
-    # Last: its post_migrate hook grants the permissions every app created.
     "integrations",
+    # Last: its post_migrate hook grants the permissions every app created.
     "backoffice",
 ]
 
@@ -86,9 +86,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The API clients' X-RateLimit-* headers (integrations/throttling.py).
     "integrations.middleware.RateLimitHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a refused login into the lockout page (project/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -367,16 +367,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "project.api.permissions.ModelPermissions",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["project.api.parsers.JSONParser"],
         # Before the model permissions: a client missing a scope is told which.
         "integrations.permissions.ScopePermission",
-    "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+        "project.api.permissions.ModelPermissions",
+    ],
     # Each API client's own rate limit; people are not limited here.
     "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["project.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["project.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "project.api.schema.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "project.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "project.api.exceptions.exception_handler",
@@ -385,14 +385,16 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# How long a web process reuses a verified token's user and permissions
-# (project.api.authentication); 0 turns that cache off.
-API_USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
-JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 # API clients (integrations/): how long a client's access token lasts, and
 # how often a process writes the requests it counted to the client's row.
 API_CLIENT_TOKEN_MINUTES = env_int("API_CLIENT_TOKEN_MINUTES", 15)
 API_CLIENT_USAGE_FLUSH_SECONDS = env_int("API_CLIENT_USAGE_FLUSH_SECONDS", 5)
+# Days the change feed keeps (integrations/feed.py); a client further behind resyncs.
+CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 30)
+# How long a web process reuses a verified token's user and permissions
+# (project.api.authentication); 0 turns that cache off.
+API_USER_CACHE_SECONDS = env_int("API_USER_CACHE_SECONDS", 10)
+JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 if not DEBUG and len(JWT_SIGNING_KEY.encode()) < 32:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 bytes long.")
 SIMPLE_JWT = {
