@@ -2,17 +2,26 @@
 
 This is the one writer of stock besides the ledger service, and it keeps the
 same invariants by construction: each product's movements are generated in
-time order, an outflow never takes more than is in stock at that moment, and
-the product's quantity is the running total at the end. ``check_ledger``
-verifies it afterwards. On PostgreSQL the rows go in with ``COPY`` (a million
-movements in seconds); other databases use ``bulk_create``.
+time order (strictly increasing timestamps, ids in the same order), an
+outflow never takes more than is in stock at that moment, a return reverses
+one earlier sale of the same product, and the product's quantity is the
+running total at the end. ``check_ledger`` verifies it afterwards.
+
+Rows are generated and written in batches of whole products (a product and
+all of its movements in the same batch), so memory stays flat whatever the
+size: 1,000,000 products and 10,000,000 movements are never held at once.
+On PostgreSQL each batch goes in with ``COPY`` (psycopg's ``cursor.copy()``)
+from writer threads while the next batch is generated; other databases (the
+embedded SQLite default) use ``bulk_create`` per batch.
 """
 
-import io
+import queue
 import random
 import re
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -21,10 +30,18 @@ from django.db import connection, transaction
 
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
 from movements.demo_catalog import CATALOG, DEMO_USERS, SUPPLIERS, VARIANTS
-from movements.models import Inflow, Outflow
+from movements.models import DailyRollup, Inflow, Outflow
 
 DAY = 86400
 HISTORY_DAYS = 90
+HISTORY_SECONDS = HISTORY_DAYS * DAY
+# Movements per batch: big enough that COPY's per-statement cost (and the
+# statement-level triggers on the movement tables) is spread over many rows,
+# small enough that two batches in flight stay a few tens of MB.
+BATCH_MOVEMENTS = 50_000
+# COPY writers, each with its own connection and server process: this
+# machine's two cores (more processes than cores only take turns).
+COPY_CONNECTIONS = 2
 
 
 @dataclass
@@ -33,6 +50,13 @@ class DemoResult:
     inflows: int
     outflows: int
     seconds: float
+
+
+@dataclass
+class _Batch:
+    products: list[tuple] = field(default_factory=list)
+    inflows: list[tuple] = field(default_factory=list)
+    outflows: list[tuple] = field(default_factory=list)
 
 
 def _money(cents: int) -> str:
@@ -62,7 +86,18 @@ def _ensure_users(password: str) -> dict[str, int]:
     return ids
 
 
-def _ensure_catalog(rng: random.Random) -> list[tuple]:
+@dataclass(frozen=True)
+class _ModelChoice:
+    model_id: int
+    brand: str
+    model: str
+    code: str  # SKU prefix
+    category_id: int
+    low: int  # cost range, BRL
+    high: int
+
+
+def _ensure_catalog(rng: random.Random) -> list[_ModelChoice]:
     """Create categories, brands, models, suppliers; return the model choices."""
     category_ids = _ensure_named(Category, list(CATALOG))
     brand_names = sorted({brand for _, brands in CATALOG.values() for brand in brands})
@@ -89,7 +124,15 @@ def _ensure_catalog(rng: random.Random) -> list[tuple]:
         for brand, name, pk in ProductModel.objects.values_list("brand__name", "name", "id")
     }
     return [
-        (model_ids[(brand, model)], brand, model, category_ids[category], low, high)
+        _ModelChoice(
+            model_ids[(brand, model)],
+            brand,
+            model,
+            re.sub(r"[^A-Z0-9]", "", brand.upper())[:4],
+            category_ids[category],
+            low,
+            high,
+        )
         for category, ((low, high), brands) in CATALOG.items()
         for brand, models in brands.items()
         for model in models
@@ -101,48 +144,103 @@ def _next_id(model) -> int:
     return (last or 0) + 1
 
 
-class _Ledger:
-    """Generates movements in time order, keeping each product's stock >= 0."""
+class _Clock:
+    """Writes "start + offset seconds" as a timestamp literal, without a datetime per row.
 
-    def __init__(self, rng, users, supplier_ids, start: datetime):
-        self.rng = rng
-        self.users = users
+    ``datetime.fromtimestamp().strftime()`` for each of 10,000,000 movements
+    cost more than the rest of a movement's generation; the text of each day
+    and of each minute of a day is computed once instead (a few thousand
+    strings, whatever the number of movements).
+    """
+
+    def __init__(self, start: datetime):
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.since_midnight = int((start - midnight).total_seconds())
+        days = HISTORY_DAYS + 2
+        self.days = [(midnight + timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(days)]
+        self.minutes = [f"{m // 60:02d}:{m % 60:02d}:" for m in range(24 * 60)]
+
+    def __call__(self, offset: int) -> str:
+        day, second = divmod(self.since_midnight + offset, DAY)
+        minute, second = divmod(second, 60)
+        return f"{self.days[day]}{self.minutes[minute]}{second:02d}+00"
+
+
+class _Ledger:
+    """Generates products and their movements in time order, keeping each stock >= 0.
+
+    Draws use ``rng.random()`` scaled to a range rather than ``randint`` and
+    ``choice``: the same seed still gives the same data, at a third of the cost.
+    """
+
+    def __init__(self, rng, users, supplier_ids, models, start: datetime, stamp: str):
+        self.random = rng.random
+        self.operator, self.admin = users["Operator"], users["Admin"]
         self.supplier_ids = supplier_ids
-        self.start_ts = start.timestamp()
-        self.inflows: list[tuple] = []
-        self.outflows: list[tuple] = []
+        self.models = models
+        self.when = _Clock(start)
+        self.stamp = stamp
+        self.next_product = _next_id(Product)
         self.next_inflow = _next_id(Inflow)
         self.next_outflow = _next_id(Outflow)
 
-    def _when(self, offset: float) -> str:
-        moment = datetime.fromtimestamp(self.start_ts + offset, UTC)
-        return moment.strftime("%Y-%m-%d %H:%M:%S+00")
+    def product(self, batch: _Batch, count: int) -> None:
+        """Append one product and its ``count`` movements to ``batch``."""
+        random = self.random
+        product_id = self.next_product
+        self.next_product += 1
+        choice = self.models[int(random() * len(self.models))]
+        cost = choice.low * 100 + int(random() * ((choice.high - choice.low) * 100 + 1))
+        price = cost * (120 + int(random() * 71)) // 100
+        title = f"{choice.brand} {choice.model} {VARIANTS[int(random() * len(VARIANTS))]}"
+        stock = self._history(batch, product_id, count, cost, price)
+        batch.products.append(
+            (
+                product_id,
+                title,
+                f"{choice.code}-{product_id:07d}",
+                choice.model_id,
+                choice.category_id,
+                _money(cost),
+                _money(price),
+                stock,
+                3 + int(random() * 23),
+                random() > 0.03,
+                "",
+                self.stamp,
+                self.stamp,
+            )
+        )
 
-    def product_history(self, product_id: int, count: int, cost: int, price: int) -> int:
-        """Append ``count`` movements of one product; return its final stock."""
-        rng = self.rng
-        offsets = sorted(rng.random() * HISTORY_DAYS * DAY for _ in range(count))
+    def _history(self, batch: _Batch, product_id: int, count: int, cost: int, price: int) -> int:
+        random = self.random
+        # Sorted draws plus their rank: strictly increasing whole seconds, so
+        # time order is one order (no two movements of a product share a
+        # timestamp) and the last is still before the end of the history.
+        span = HISTORY_SECONDS - count
+        offsets = sorted(int(random() * span) for _ in range(count))
         stock = 0
-        returnable: list[tuple[int, int, int]] = []  # (outflow id, quantity, unit price)
-        operator, admin = self.users["Operator"], self.users["Admin"]
+        returnable: list[tuple[int, int]] = []  # (outflow id, quantity)
+        inflows, outflows = batch.inflows, batch.outflows
+        operator, admin = self.operator, self.admin
         for position, offset in enumerate(offsets):
-            when = self._when(offset)
-            roll = rng.random()
+            when = self.when(offset + position)
+            roll = random()
             # Like a shop: buy when stock runs low (and now and then anyway),
             # sell otherwise, and take a sale back once in a while.
             restock = not position or not stock or (stock <= 8 and roll < 0.5) or roll > 0.97
             if not restock and not (returnable and roll < 0.03):
-                quantity = min(stock, rng.randint(1, 6))
+                quantity = min(stock, 1 + int(random() * 6))
                 # Occasional discount: the snapshot, not today's price, is the revenue.
-                unit_price = price if rng.random() < 0.85 else price * rng.randint(85, 99) // 100
+                unit_price = price if random() < 0.85 else price * (85 + int(random() * 15)) // 100
                 outflow_id = self.next_outflow
                 self.next_outflow += 1
-                self.outflows.append(
+                outflows.append(
                     (
                         outflow_id,
                         product_id,
                         quantity,
-                        f"Order {rng.randrange(10**6):06d}",
+                        f"Order {int(random() * 1_000_000):06d}",
                         operator,
                         when,
                         "sale",
@@ -151,11 +249,11 @@ class _Ledger:
                         None,
                     )
                 )
-                returnable.append((outflow_id, quantity, unit_price))
+                returnable.append((outflow_id, quantity))
                 stock -= quantity
             elif not restock:
-                outflow_id, quantity, _ = returnable.pop(rng.randrange(len(returnable)))
-                self.inflows.append(
+                outflow_id, quantity = returnable.pop(int(random() * len(returnable)))
+                inflows.append(
                     (
                         self.next_inflow,
                         product_id,
@@ -172,18 +270,18 @@ class _Ledger:
                 self.next_inflow += 1
                 stock += quantity
             else:
-                quantity = rng.randint(10, 60) if position else rng.randint(20, 120)
-                unit_cost = cost * rng.randint(95, 105) // 100
-                self.inflows.append(
+                quantity = 10 + int(random() * 51) if position else 20 + int(random() * 101)
+                unit_cost = cost * (95 + int(random() * 11)) // 100
+                inflows.append(
                     (
                         self.next_inflow,
                         product_id,
                         quantity,
-                        f"NF-e {rng.randrange(10**6):06d}",
+                        f"NF-e {int(random() * 1_000_000):06d}",
                         operator,
                         when,
                         "purchase",
-                        rng.choice(self.supplier_ids),
+                        self.supplier_ids[int(random() * len(self.supplier_ids))],
                         _money(unit_cost),
                         None,
                     )
@@ -191,6 +289,29 @@ class _Ledger:
                 self.next_inflow += 1
                 stock += quantity
         return stock
+
+    def batches(self, products: int, movements: int, batch_movements: int) -> Iterator[_Batch]:
+        """Yield batches of whole products, ``movements`` spread over ``products``.
+
+        Each product gets ``movements // products`` movements and the
+        remainder goes one each to products picked by selection sampling
+        (Knuth's algorithm S): exactly that many, without a list of a million
+        counts in memory.
+        """
+        base, extra = divmod(movements, products) if products else (0, 0)
+        per_batch = max(1, batch_movements // max(base, 1))
+        batch = _Batch()
+        for number in range(products):
+            count = base
+            if extra and self.random() * (products - number) < extra:
+                count += 1
+                extra -= 1
+            self.product(batch, count)
+            if len(batch.products) >= per_batch:
+                yield batch
+                batch = _Batch()
+        if batch.products:
+            yield batch
 
 
 PRODUCT_COLUMNS = (
@@ -234,32 +355,178 @@ OUTFLOW_COLUMNS = (
 )
 
 
-def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """PostgreSQL COPY in text format, fed in chunks to keep memory flat."""
-
-    def cell(value) -> str:
-        if value is None:
-            return "\\N"
-        if value is True:
-            return "t"
-        if value is False:
-            return "f"
-        return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
-
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for start in range(0, len(rows), 50_000):
-            buffer = io.StringIO()
-            for row in rows[start : start + 50_000]:
-                buffer.write("\t".join(map(cell, row)))
-                buffer.write("\n")
-            copy.write(buffer.getvalue())
-
-
-def _bulk_create(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    model.objects.bulk_create(
-        (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=2000
+def _text(value: str) -> str:
+    """A text cell of COPY's text format (backslash, tab and line ends escaped)."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     )
+
+
+# COPY text format, one formatter per table: a generic per-cell function cost
+# four times as much on 10,000,000 rows. Only the titles come from outside
+# this module's control (the catalog), so only they are escaped; the notes
+# are written by the generator above and contain no tab or backslash.
+def _product_lines(rows: list[tuple]) -> str:
+    return "".join(
+        f"{pk}\t{_text(title)}\t{_text(sku)}\t{model}\t{category}\t{cost}\t{price}\t{qty}\t"
+        f"{reorder}\t{'t' if active else 'f'}\t{_text(description)}\t{created}\t{updated}\n"
+        for (
+            pk,
+            title,
+            sku,
+            model,
+            category,
+            cost,
+            price,
+            qty,
+            reorder,
+            active,
+            description,
+            created,
+            updated,
+        ) in rows
+    )
+
+
+def _inflow_lines(rows: list[tuple]) -> str:
+    return "".join(
+        f"{pk}\t{product}\t{qty}\t{note}\t{user}\t{when}\t{reason}\t"
+        f"{'\\N' if supplier is None else supplier}\t{cost}\t"
+        f"{'\\N' if reverses is None else reverses}\n"
+        for pk, product, qty, note, user, when, reason, supplier, cost, reverses in rows
+    )
+
+
+def _outflow_lines(rows: list[tuple]) -> str:
+    return "".join(
+        f"{pk}\t{product}\t{qty}\t{note}\t{user}\t{when}\t{reason}\t{price}\t{cost}\t"
+        f"{'\\N' if reverses is None else reverses}\n"
+        for pk, product, qty, note, user, when, reason, price, cost, reverses in rows
+    )
+
+
+_TABLES = (
+    # Products first: with the foreign keys checked at once (see _copy_batches)
+    # the movements' products must already be there.
+    (Product, PRODUCT_COLUMNS, "products", _product_lines),
+    (Outflow, OUTFLOW_COLUMNS, "outflows", _outflow_lines),
+    (Inflow, INFLOW_COLUMNS, "inflows", _inflow_lines),
+)
+
+
+def _copy_sql(model, columns: tuple[str, ...]) -> str:
+    return f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+
+
+def _write_batch(pg, item: list[tuple[str, str]]) -> None:
+    with pg.cursor() as raw:
+        for sql, text in item:
+            if text:
+                with raw.copy(sql) as copy:
+                    copy.write(text)
+
+
+def _copy_batches(batches: Iterator[_Batch], *, connections: int) -> None:
+    """COPY the batches from writer threads while this thread generates the next ones.
+
+    Outside a transaction, ``connections`` writers each have their own
+    connection and commit each batch (a batch holds whole products, so every
+    commit leaves a consistent ledger): PostgreSQL's work per row (indexes,
+    foreign-key checks, the movement tables' triggers) costs several times
+    Python's, and one server process per writer puts both cores to it.
+    Inside the caller's transaction there is one writer, on this
+    transaction's connection (psycopg connections may be shared between
+    threads; this thread sends nothing on it until the writer is done), still
+    overlapping generation with the server's work.
+
+    The queue holds at most two batches per writer: memory stays flat.
+    """
+    shared = connection.in_atomic_block
+    writers = 1 if shared else max(1, connections)
+    texts: queue.Queue = queue.Queue(maxsize=2 * writers)
+    failure: list[BaseException] = []
+
+    def drain(write) -> None:
+        while (item := texts.get()) is not None:
+            if failure:
+                continue  # drain so the producer never blocks; it stops at its next put
+            try:
+                write(item)
+            except BaseException as error:  # re-raised in the caller's thread
+                failure.append(error)
+
+    def own_connection_writer() -> None:
+        # This thread's own Django connection (connections are per thread).
+        try:
+
+            def write(item):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    _write_batch(cursor.connection, item)
+
+            drain(write)
+        finally:
+            connection.close()
+
+    deferred = ""
+    if shared:
+        with connection.cursor() as cursor:
+            deferred = _deferred_foreign_keys(cursor)
+            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left
+            # so, every movement's checks would queue in the server until
+            # COMMIT and run there, after generation, instead of beside it.
+            if deferred:
+                cursor.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
+            pg = cursor.connection
+        targets = [lambda: drain(lambda item: _write_batch(pg, item))]
+    else:
+        targets = [own_connection_writer] * writers
+    threads = [
+        threading.Thread(target=target, name=f"seed-demo-copy-{number}", daemon=True)
+        for number, target in enumerate(targets)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for batch in batches:
+            if failure:
+                break
+            texts.put(
+                [
+                    (_copy_sql(model, columns), lines(getattr(batch, rows)))
+                    for model, columns, rows, lines in _TABLES
+                ]
+            )
+    finally:
+        for _ in threads:
+            texts.put(None)
+        for thread in threads:
+            thread.join()
+    if failure:
+        raise failure[0]
+    if deferred:
+        # Back to their declared mode for the rest of the caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
+
+
+def _deferred_foreign_keys(cursor) -> str:
+    """The initially deferred foreign keys of the tables written here, quoted and joined."""
+    cursor.execute(
+        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.contype = 'f' AND c.condeferred AND c.conrelid = ANY(%s::regclass[])",
+        [[model._meta.db_table for model, *_ in _TABLES]],
+    )
+    return cursor.fetchone()[0] or ""
+
+
+def _bulk_create_batches(batches: Iterator[_Batch]) -> None:
+    for batch in batches:
+        for model, columns, rows, _lines in _TABLES:
+            model.objects.bulk_create(
+                [model(**dict(zip(columns, row, strict=True))) for row in getattr(batch, rows)],
+                batch_size=2000,
+            )
 
 
 def _reset_sequences() -> None:
@@ -274,15 +541,30 @@ def _reset_sequences() -> None:
 
 def reset_demo_tables() -> None:
     """Empty the catalog and the ledger (PostgreSQL TRUNCATE)."""
-    tables = [
-        model._meta.db_table
-        for model in (Inflow, Outflow, Product, ProductModel, Brand, Category, Supplier)
-    ]
+    # DailyRollup: sums of the movements kept by triggers, with no database
+    # foreign key (CASCADE does not reach it): left, it would count the old ledger.
+    models = (DailyRollup, Inflow, Outflow, Product, ProductModel, Brand, Category, Supplier)
+    tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         # Run deferred foreign-key checks now: TRUNCATE refuses to run while
         # the transaction has pending trigger events.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+class _Counter:
+    """Counts what passes through, for the result, without holding it."""
+
+    def __init__(self, batches: Iterator[_Batch]):
+        self.batches = batches
+        self.products = self.inflows = self.outflows = 0
+
+    def __iter__(self) -> Iterator[_Batch]:
+        for batch in self.batches:
+            self.products += len(batch.products)
+            self.inflows += len(batch.inflows)
+            self.outflows += len(batch.outflows)
+            yield batch
 
 
 def seed_demo(
@@ -293,8 +575,16 @@ def seed_demo(
     password: str,
     now: datetime | None = None,
     use_copy: bool | None = None,
+    batch_movements: int = BATCH_MOVEMENTS,
+    copy_connections: int = COPY_CONNECTIONS,
 ) -> DemoResult:
-    """Write the demo data; ``use_copy`` defaults to True on PostgreSQL."""
+    """Write the demo data; ``use_copy`` defaults to True on PostgreSQL.
+
+    With COPY and no transaction open, the data is committed batch by batch
+    from ``copy_connections`` connections (a failure leaves whole products
+    only; ``seed_demo --reset`` starts over). Otherwise everything happens in
+    one transaction, the caller's if there is one.
+    """
     started = time.perf_counter()
     rng = random.Random(seed)
     now = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -302,64 +592,36 @@ def seed_demo(
     postgres = connection.vendor == "postgresql"
     use_copy = postgres if use_copy is None else use_copy and postgres
 
-    with transaction.atomic():
+    def prepare() -> _Counter:
         users = _ensure_users(password)
         models = _ensure_catalog(rng)
         supplier_ids = sorted(
             Supplier.objects.filter(name__in=SUPPLIERS).values_list("id", flat=True)
         )
-        ledger = _Ledger(rng, users, supplier_ids, start)
-
-        counts = [movements // products] * products if products else []
-        for index in rng.sample(range(products), movements % products) if products else []:
-            counts[index] += 1
-
-        first_id = _next_id(Product)
         stamp = now.strftime("%Y-%m-%d %H:%M:%S+00")
-        product_rows = []
-        for number in range(products):
-            product_id = first_id + number
-            model_id, brand, model, category_id, low, high = models[rng.randrange(len(models))]
-            cost = rng.randint(low * 100, high * 100)
-            price = cost * rng.randint(120, 190) // 100
-            stock = ledger.product_history(product_id, counts[number], cost, price)
-            code = re.sub(r"[^A-Z0-9]", "", brand.upper())[:4]
-            product_rows.append(
-                (
-                    product_id,
-                    f"{brand} {model} {rng.choice(VARIANTS)}",
-                    f"{code}-{product_id:07d}",
-                    model_id,
-                    category_id,
-                    _money(cost),
-                    _money(price),
-                    stock,
-                    rng.randint(3, 25),
-                    rng.random() > 0.03,
-                    "",
-                    stamp,
-                    stamp,
-                )
-            )
+        ledger = _Ledger(rng, users, supplier_ids, models, start, stamp)
+        return _Counter(ledger.batches(products, movements, batch_movements))
 
-        for model, columns, rows in (
-            (Product, PRODUCT_COLUMNS, product_rows),
-            (Outflow, OUTFLOW_COLUMNS, ledger.outflows),
-            (Inflow, INFLOW_COLUMNS, ledger.inflows),
-        ):
+    if use_copy and not connection.in_atomic_block:
+        with transaction.atomic():
+            counted = prepare()
+        # Users and catalog committed: the writers' own connections see them.
+        _copy_batches(iter(counted), connections=copy_connections)
+    else:
+        with transaction.atomic():
+            counted = prepare()
             if use_copy:
-                _copy(model._meta.db_table, columns, rows)
+                _copy_batches(iter(counted), connections=1)
             else:
-                _bulk_create(model, columns, rows)
-        if postgres:
-            _reset_sequences()
-
+                _bulk_create_batches(iter(counted))
     if postgres:
+        # After the last write, outside it: the ids were given by the generator.
+        _reset_sequences()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE catalog_product, movements_inflow, movements_outflow")
     return DemoResult(
-        products=len(product_rows),
-        inflows=len(ledger.inflows),
-        outflows=len(ledger.outflows),
+        products=counted.products,
+        inflows=counted.inflows,
+        outflows=counted.outflows,
         seconds=time.perf_counter() - started,
     )
