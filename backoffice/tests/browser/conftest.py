@@ -1,0 +1,121 @@
+"""What the browser flows share: one chromium, one live server, one Celery worker per session.
+
+Starting chromium (~1 s) and a worker once, not per test, keeps the suite of
+flows in both languages short. Each test still gets its own browser context
+(cookies, language) and its own data: the tests are transactional (the
+worker and the live server read committed rows), so the database is emptied
+after each one and the roles' groups come back with ``post_migrate``.
+"""
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+
+from backoffice.tests.browser.flow import Flow
+
+# Autouse: MD5 instead of PBKDF2's million rounds for the logins.
+from project.api.testing import fast_password_hasher  # noqa: F401
+from project.tests.processes import launch_chromium
+
+PASSWORD = "flow-pass-2024-xyz"
+# The worker consumes a queue of its own: no other worker takes our jobs and
+# ours takes no one else's.
+QUEUE = f"browser-flows-{uuid.uuid4().hex[:8]}"
+LANGUAGES = ["en", "pt-br"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.flow_failed = report.failed
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium(django_db_setup):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread for the whole
+    # session; Django refuses ORM calls from such a thread unless told they
+    # are safe (they are: the loop only drives the browser).
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def flow_worker(django_db_blocker):
+    """A real Celery worker (a thread of this process) for exports and imports."""
+    from celery.contrib.testing.worker import start_worker
+
+    from project.celery import app
+
+    app.conf.task_always_eager = False
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+            queues=[QUEUE],
+        ) as worker,
+    ):
+        yield worker
+
+
+@pytest.fixture
+def flow_settings(browser_settings, tmp_path):
+    settings = browser_settings
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_FILES_ACCEL_PREFIX = ""  # no nginx: the view streams the file
+    settings.TRANSFER_TASK_QUEUE = QUEUE
+    settings.METRICS_REFRESH_QUEUE = QUEUE
+    settings.METRICS_REFRESH_DEBOUNCE = 1
+    return settings
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """A staff user in a role group (or a superuser for role None), password PASSWORD."""
+
+    def make(username: str, role: str | None):
+        if role is None:
+            return django_user_model.objects.create_superuser(username, "", PASSWORD)
+        user = django_user_model.objects.create_user(username, "", PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def open_flow(request, chromium, live_server, flow_settings, transactional_db):
+    """Opens Flows (one per person) in the test's ``language`` parameter.
+
+    Their screenshots are deleted when the test passes, kept when it fails.
+    """
+    language = request.node.callspec.params["language"]
+    test_name = request.node.nodeid.split("::")[-1]
+    opened: list[Flow] = []
+
+    def open_one(person: str = "") -> Flow:
+        name = f"{test_name}-{person}" if person else test_name
+        opened.append(Flow(chromium, live_server.url, language, name))
+        return opened[-1]
+
+    yield open_one
+    for one in opened:
+        one.close(failed=getattr(request.node, "flow_failed", True))
+
+
+@pytest.fixture
+def flow(open_flow):
+    return open_flow()
