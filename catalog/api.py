@@ -43,7 +43,16 @@ class CategorySerializer(ModelSerializer):
 class SupplierSerializer(ModelSerializer):
     class Meta:
         model = Supplier
-        fields = (*NAMED_FIELDS[:3], "tax_id", "email", "phone", *TIMESTAMPS)
+        fields = (
+            *NAMED_FIELDS[:3],
+            "tax_id",
+            "email",
+            "phone",
+            "cnpj",
+            "contact_name",
+            "address",
+            *TIMESTAMPS,
+        )
         read_only_fields = TIMESTAMPS
 
 
@@ -83,6 +92,7 @@ class ProductSerializer(ModelSerializer):
             "is_low_stock",
             "is_active",
             "description",
+            "ean",
             *TIMESTAMPS,
         )
         read_only_fields = ("quantity", *TIMESTAMPS)
@@ -222,7 +232,7 @@ class SupplierViewSet(NamedViewSet):
 
     queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
-    search_fields = ("name", "tax_id")
+    search_fields = ("name", "tax_id", "cnpj")
     list_fields = SupplierSerializer.Meta.fields
 
 

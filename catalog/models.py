@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from catalog.validators import normalize_cnpj, validate_cnpj, validate_gtin
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -41,16 +43,61 @@ class Category(NamedModel):
         verbose_name_plural = _("categories")
 
 
+class CNPJField(models.CharField):
+    """A CNPJ, typed with or without punctuation, stored as its 14 characters.
+
+    Room for the punctuated form (18 characters) so that a form or the API
+    accepts what people copy from an invoice; the stored value is normalized.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 18)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_cnpj(value) if value else value
+
+    def pre_save(self, model_instance, add):
+        value = normalize_cnpj(getattr(model_instance, self.attname) or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Supplier(NamedModel):
     tax_id = models.CharField(
         _("tax id"), max_length=32, blank=True, help_text=_("CNPJ, CPF or another tax id.")
     )
+    # Matched against an NF-e issuer's CNPJ: unique when set.
+    cnpj = CNPJField(
+        _("CNPJ"),
+        blank=True,
+        validators=[validate_cnpj],
+        help_text=_("Numeric or alphanumeric (from July 2026); punctuation optional."),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=120, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.TextField(_("address"), blank=True)
 
     class Meta(NamedModel.Meta):
         verbose_name = _("supplier")
         verbose_name_plural = _("suppliers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cnpj"],
+                condition=~Q(cnpj=""),
+                name="catalog_supplier_cnpj_uniq",
+                violation_error_message=_("Another supplier has this CNPJ."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cnpj="") | Q(cnpj__regex=r"^[0-9A-Z]{12}[0-9]{2}$"),
+                name="catalog_supplier_cnpj_format",
+                violation_error_message=_(
+                    "Enter a valid CNPJ (14 characters, check digits included)."
+                ),
+            ),
+        ]
 
 
 class ProductModel(TimeStampedModel):
@@ -144,6 +191,13 @@ class Product(TimeStampedModel):
     )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
+    ean = models.CharField(
+        _("EAN/GTIN"),
+        max_length=14,
+        blank=True,
+        validators=[validate_gtin],
+        help_text=_("Bar code number (8, 12, 13 or 14 digits); unique when set."),
+    )
 
     objects = ProductQuerySet.as_manager()
 
@@ -171,6 +225,18 @@ class Product(TimeStampedModel):
                 condition=Q(reorder_level__gte=0),
                 name="catalog_product_reorder_level_gte_0",
                 violation_error_message=_("The reorder level cannot be negative."),
+            ),
+            # An NF-e line is matched to its product by this code: one product each.
+            models.UniqueConstraint(
+                fields=["ean"],
+                condition=~Q(ean=""),
+                name="catalog_product_ean_uniq",
+                violation_error_message=_("Another product has this EAN/GTIN."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ean="") | Q(ean__regex=r"^([0-9]{8}|[0-9]{12,14})$"),
+                name="catalog_product_ean_digits",
+                violation_error_message=_("An EAN/GTIN has 8, 12, 13 or 14 digits."),
             ),
         ]
         indexes = [

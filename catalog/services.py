@@ -25,6 +25,7 @@ PRODUCT_FIELDS = (
     "reorder_level",
     "is_active",
     "description",
+    "ean",
 )
 
 
