@@ -82,6 +82,7 @@ def bucket(settings, s3_endpoint) -> Bucket:
     name = f"private-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     settings.STORAGE_URL_EXPIRY_SECONDS = 120
+    settings.STORAGE_DOWNLOAD = "redirect"
     _use_bucket(settings, s3_endpoint, name)
     return Bucket(client, name)
 
