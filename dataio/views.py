@@ -267,6 +267,8 @@ def retry(request, pk: int):
         notification = notifications.notification_retry(notification=notification)
     except ValueError as error:
         messages.error(request, str(error))
+    except files.StorageUnavailable as error:  # the old files could not be removed
+        messages.error(request, error.message)
     else:
         if notification.status == TaskNotification.Status.FAILED:  # the broker did not take it
             messages.error(request, notification.error_message)

@@ -200,6 +200,22 @@ def test_a_hung_storage_gives_a_message_not_a_500(admin_client, admin_user, hung
     assert hung_storage.connections >= 1
 
 
+def test_a_retry_while_the_storage_hangs_says_so_and_changes_nothing(
+    admin_client, admin_user, hung_storage
+):
+    failed = _finished_export(admin_user, "")
+    TaskNotification.objects.filter(pk=failed.pk).update(
+        status=Status.FAILED, error_file=files.new_name(files.ERRORS, "csv")
+    )
+
+    response = admin_client.post(reverse("dataio:retry", args=[failed.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "The file storage did not answer" in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == Status.FAILED and failed.error_file
+
+
 # --- expiry ------------------------------------------------------------------
 
 
