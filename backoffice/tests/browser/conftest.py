@@ -1,7 +1,7 @@
-"""What the browser flows share: one chromium, one live server, one Celery worker per session.
+"""What the browser flows share: one chromium, one live server, one Celery worker.
 
-Starting chromium (~1 s) and a worker once, not per test, keeps the suite of
-flows in both languages short. Each test still gets its own browser context
+Starting chromium (~1 s) and a worker once per module, not per test, keeps
+the suite of flows in both languages short. Each test still gets its own browser context
 (cookies, language) and its own data: the tests are transactional (the
 worker and the live server read committed rows), so the database is emptied
 after each one and the roles' groups come back with ``post_migrate``.
@@ -33,7 +33,10 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open an event loop
+# runs in this thread, and tests of other modules (their own Playwright, or
+# asyncio.run) must not find it there.
+@pytest.fixture(scope="module")
 def chromium(django_db_setup):
     from playwright.sync_api import sync_playwright
 
@@ -49,7 +52,7 @@ def chromium(django_db_setup):
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def flow_worker(django_db_blocker):
     """A real Celery worker (a thread of this process) for exports and imports."""
     from celery.contrib.testing.worker import start_worker
