@@ -31,7 +31,8 @@ help:
 	@echo "make run    start the back office (web, worker, beat) on http://127.0.0.1:8000/admin/"
 	@echo "make test   lint, format check and the whole test suite (PostgreSQL + Redis)"
 	@echo "make e2e    the production topology natively (nginx, gunicorn, worker, beat, flower)"
-	@echo "make bench  performance benchmarks against their baselines (BENCH=seed|import|export|dashboard|api)"
+	@echo "make bench  performance benchmarks against their baselines (BENCH=seed|import|export|dashboard|api|xlsx|admin_lists)"
+	@echo "           BENCH=scale: issue 13's table at 1M products / 10M movements (own databases, minutes)"
 	@echo "make format apply ruff's formatting and fixes"
 
 $(PY):
@@ -83,8 +84,12 @@ format: $(VENV)/.installed-dev
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory_bench
 BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 \
 	SECRET_KEY=bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=bench
+	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=bench \
+	BENCH_SCALE_DATABASE=$(SCALE_DATABASE) BENCH_SCALE_SMALL_DATABASE=$(SCALE_SMALL_DATABASE)
 BENCH ?= all
+# BENCH=scale seeds these once (same server as BENCH_DATABASE_URL) and reuses them.
+SCALE_DATABASE ?= inventory_scale
+SCALE_SMALL_DATABASE ?= inventory_scale_small
 
 bench: $(VENV)/.installed-dev
 	$(BENCH_ENV) $(PY) scripts/check_services.py

@@ -16,11 +16,15 @@ def ensure_demo_data(*, products: int, movements: int) -> None:
     movements: a database seeded for a smaller benchmark (the API's 200,000
     movements) must not stand in for the dashboard's 1,000,000.
     """
-    seeded = (
+    if not demo_data_present(products=products, movements=movements):
+        reset_demo_tables()
+        seed_demo(products=products, movements=movements, seed=42, password=PASSWORD)
+
+
+def demo_data_present(*, products: int, movements: int) -> bool:
+    """The database holds exactly ``products`` products, at least ``movements``, the demo users."""
+    return (
         Product.objects.count() == products
         and Inflow.objects.count() + Outflow.objects.count() >= movements
         and get_user_model().objects.filter(username="demo_operator").exists()
     )
-    if not seeded:
-        reset_demo_tables()
-        seed_demo(products=products, movements=movements, seed=42, password=PASSWORD)

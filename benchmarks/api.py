@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -80,8 +81,18 @@ def _token() -> str:
     return str(AccessToken.for_user(user))
 
 
+def database_url() -> str:
+    """``DATABASE_URL`` naming the database this process uses (a test run's test database too)."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
+
+
 def _start_server(port: int, workers: int, worker_class: str, threads: int):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.api_settings"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.api_settings",
+        "DATABASE_URL": database_url(),
+    }
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [
             sys.executable,
@@ -156,31 +167,14 @@ def run(
     if shutil.which("wrk") is None:
         raise RuntimeError("bench api needs wrk: apt-get install wrk")
     ensure_demo_data(products=products, movements=movements)
-    ids = _stock_for_outflows()
-    token = _token()
-    outflows_before = Outflow.objects.count()
-    connection.close()  # the server processes use their own connections
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _start_server(port, workers, worker_class, threads)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            ceiling = _measure(f"{base}/bench/ceiling/", token, ids, "get", seconds, tmp)
-            listing = _measure(
-                f"{base}/api/v1/products/?page_size=50", token, ids, "get", seconds, tmp
-            )
-            create = _measure(f"{base}/api/v1/outflows/", token, ids, "post", seconds, tmp)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
+    listing, create, ceiling = _serve_and_measure(
+        seconds=seconds, workers=workers, worker_class=worker_class, threads=threads, full=True
+    )
     details = {
         "products": Product.objects.count(),
         "connections": CONNECTIONS,
         "server": f"gunicorn {workers} workers ({worker_class}, {threads} threads)",
-        "outflows_written": Outflow.objects.count() - outflows_before,
+        "outflows_written": create["outflows_written"],
         "list_to_ceiling": round(listing["rps"] / ceiling["rps"], 3),
         "targets": "list >= 800 rps and >= 0.15 x ceiling, p99 < 100 ms; outflows >= 300 rps",
     }
@@ -194,3 +188,50 @@ def run(
         "outflow_create_rps": round(create["rps"]),
         "ceiling_rps": round(ceiling["rps"]),
     }
+
+
+def measure_outflow_create(
+    *, seconds: int = 10, workers: int = 2, worker_class: str = "sync", threads: int = 1
+) -> dict:
+    """``POST /api/v1/outflows/`` alone, on the data the database holds (the scale benchmark).
+
+    Needs the demo users and products (seed_demo); like ``run`` it gives 500
+    products plenty of stock first (an inflow each), then sells one unit per request.
+    """
+    if shutil.which("wrk") is None:
+        raise RuntimeError("the API benchmark needs wrk: apt-get install wrk")
+    _, create, _ = _serve_and_measure(
+        seconds=seconds, workers=workers, worker_class=worker_class, threads=threads, full=False
+    )
+    return {
+        "outflow_create_rps": round(create["rps"]),
+        "outflow_create_p99_ms": round(create["p99_us"] / 1000, 2),
+        "outflows_written": create["outflows_written"],
+    }
+
+
+def _serve_and_measure(*, seconds, workers, worker_class, threads, full: bool):
+    """Start gunicorn, measure (the ceiling and the list too when ``full``), stop it."""
+    ids = _stock_for_outflows()
+    token = _token()
+    outflows_before = Outflow.objects.count()
+    connection.close()  # the server processes use their own connections
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start_server(port, workers, worker_class, threads)
+    ceiling = listing = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            if full:
+                ceiling = _measure(f"{base}/bench/ceiling/", token, ids, "get", seconds, tmp)
+                listing = _measure(
+                    f"{base}/api/v1/products/?page_size=50", token, ids, "get", seconds, tmp
+                )
+            create = _measure(f"{base}/api/v1/outflows/", token, ids, "post", seconds, tmp)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    create["outflows_written"] = Outflow.objects.count() - outflows_before
+    return listing, create, ceiling

@@ -206,7 +206,8 @@ class _Ledger:
                 stock,
                 3 + int(random() * 23),
                 random() > 0.03,
-                "",
+                "",  # description
+                "",  # EAN: none (unique when set; the demo makes none up)
                 self.stamp,
                 self.stamp,
             )
@@ -326,6 +327,7 @@ PRODUCT_COLUMNS = (
     "reorder_level",
     "is_active",
     "description",
+    "ean",
     "created_at",
     "updated_at",
 )
@@ -369,7 +371,8 @@ def _text(value: str) -> str:
 def _product_lines(rows: list[tuple]) -> str:
     return "".join(
         f"{pk}\t{_text(title)}\t{_text(sku)}\t{model}\t{category}\t{cost}\t{price}\t{qty}\t"
-        f"{reorder}\t{'t' if active else 'f'}\t{_text(description)}\t{created}\t{updated}\n"
+        f"{reorder}\t{'t' if active else 'f'}\t{_text(description)}\t{_text(ean)}\t"
+        f"{created}\t{updated}\n"
         for (
             pk,
             title,
@@ -382,6 +385,7 @@ def _product_lines(rows: list[tuple]) -> str:
             reorder,
             active,
             description,
+            ean,
             created,
             updated,
         ) in rows
