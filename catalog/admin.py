@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.db.models import Count, F
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.db.models import CharField, Count, F, Func
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -115,6 +116,10 @@ class LowStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The title as an expression no index matches: the same values and order.
+UNINDEXED_TITLE = Func(F("title"), template="(%(expressions)s || '')", output_field=CharField())
+
+
 class ProductAdmin(CatalogAdmin):
     """The product pages' catalog side: list, filters, form, import and export.
 
@@ -208,6 +213,19 @@ class ProductAdmin(CatalogAdmin):
         if product is None or not product.is_active:
             actions = [a for a in actions if not a.action_name.endswith("_mark_inactive_detail")]
         return actions
+
+    def get_ordering(self, request):
+        """Title order; for a search, by an expression the title index cannot serve.
+
+        The planner reads a search's matches in title order from the title
+        index, expecting them spread evenly; a word is clustered instead (the
+        brand opens the title), and it reads most of the table before the
+        first match (9 s for a brand at a million products). Sorted this way
+        the matches come from the trigram index and only they are sorted.
+        """
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return (UNINDEXED_TITLE.asc(),)
+        return super().get_ordering(request)
 
     def save_model(self, request, obj, form, change):
         # Through the catalog service, and only the fields this form changed:

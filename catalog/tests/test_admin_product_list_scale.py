@@ -17,10 +17,8 @@ def big_catalog(django_db_setup, django_db_blocker):
     """60,000 products, committed and analyzed, for the module's plan tests."""
     if connection.vendor != "postgresql":
         pytest.skip("query plans are PostgreSQL's")
-    with django_db_blocker.unblock():
-        scale_data.fill(outflows=False)
+    with django_db_blocker.unblock(), scale_data.filled(outflows=False):
         yield
-        scale_data.empty()
 
 
 def _page_ids(response) -> list[int]:
@@ -46,6 +44,19 @@ def test_product_pages_read_no_whole_table(big_catalog, admin_client, params):
 
     assert any("catalog_product" in plan for plan in plans)
     assert scale_data.seq_scans(plans, PRODUCT_TABLES) == []
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("word", [scale_data.BRAND_WORD, scale_data.RARE_WORD])
+def test_word_search_page_reads_the_matches_from_the_trigram_index(big_catalog, admin_client, word):
+    # Not by walking the title index and testing every row until 50 match:
+    # for a word clustered in title order (a brand) that reads most rows.
+    plans = scale_data.page_plans(admin_client, URL, {"q": word})
+
+    page = next(plan for plan in plans if "LIMIT 50" in plan.split("\n", 1)[0])
+    assert "Bitmap Index Scan on catalog_product_title_trgm" in page
+    assert "catalog_product_title_id_idx" not in page
 
 
 @pytest.mark.postgresql_only

@@ -17,10 +17,8 @@ def big_ledger(django_db_setup, django_db_blocker):
     """60,000 products and 300,000 outflows, committed and analyzed."""
     if connection.vendor != "postgresql":
         pytest.skip("query plans are PostgreSQL's")
-    with django_db_blocker.unblock():
-        scale_data.fill(outflows=True)
+    with django_db_blocker.unblock(), scale_data.filled(outflows=True):
         yield
-        scale_data.empty()
 
 
 @pytest.mark.postgresql_only
