@@ -38,7 +38,7 @@ pytestmark = [
 SAYS = {
     "en": {
         "welcome": "Welcome back",
-        "added": "was added successfully",
+        "added": "The inflow “Inflow #",
         "not_enough": "Not enough stock",
         "reverses": "reverses",
         "reversed_by": "reversed by",
@@ -47,7 +47,8 @@ SAYS = {
     },
     "pt-br": {
         "welcome": "Bem-vindo de volta",
-        "added": "foi adicionado com sucesso",
+        # Not Django's "O {name} … foi adicionado": "O entrada", "O saída".
+        "added": "Inclusão de entrada “Entrada #",
         "not_enough": "Estoque insuficiente",
         "reverses": "estorna",
         "reversed_by": "estornado por",
@@ -107,7 +108,7 @@ def test_record_an_inflow_an_outflow_and_an_oversell(flow, staff, shop, language
     with flow.page.expect_navigation():
         flow.page.click("button[name=_save]")
     flow.step("inflow recorded")
-    assert SAYS[language]["added"] in flow.text()
+    assert SAYS[language]["added"] in flow.text(), flow.text(".messagelist, #content")
     assert Inflow.objects.filter(product=product, quantity=7, note="NF 1234").exists()
 
     flow.goto("/admin/movements/outflow/add/")
@@ -117,7 +118,9 @@ def test_record_an_inflow_an_outflow_and_an_oversell(flow, staff, shop, language
     with flow.page.expect_navigation():
         flow.page.click("button[name=_save]")
     flow.step("outflow recorded")
-    assert SAYS[language]["added"] in flow.text()
+    added = SAYS[language]["added"].replace("inflow", "outflow").replace("Inflow", "Outflow")
+    added = added.replace("entrada", "saída").replace("Entrada", "Saída")
+    assert added in flow.text()
     product.refresh_from_db()
     assert product.quantity == 10 + 7 - 4
     assert Outflow.objects.get(product=product).created_by.username == "operador"
