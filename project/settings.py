@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
+from project import objectstorage
 from project.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "dataio",
     "catalog",
     "movements",
+    "purchasing",
     "dashboard",
     "integrations",
     # Last: its post_migrate hook grants the permissions every app created.
@@ -309,8 +311,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 WHITENOISE_USE_FINDERS = DEBUG
+# The default storage holds them: the local disk under MEDIA_ROOT, or with
+# STORAGE_URL (or django-storages' AWS_* variables) a private S3-compatible
+# bucket that every web and worker host shares (project/objectstorage.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": objectstorage.default_storage_from_env(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -477,8 +482,15 @@ METRICS_REFRESH_QUEUE = env_str("METRICS_REFRESH_QUEUE", "")
 # download view checks ownership, then streams the file or, when nginx sits in
 # front, hands it over with X-Accel-Redirect to this internal location.
 PRIVATE_FILES_ACCEL_PREFIX = env_str("PRIVATE_FILES_ACCEL_PREFIX", "")
+# With a bucket: "redirect" sends the owner to a signed URL that expires after
+# STORAGE_URL_EXPIRY_SECONDS (the bucket must be reachable from browsers);
+# "stream" passes the object through the web process (a private-network bucket).
+STORAGE_DOWNLOAD = env_str("STORAGE_DOWNLOAD", "redirect")
+if STORAGE_DOWNLOAD not in ("redirect", "stream"):
+    raise ImproperlyConfigured("STORAGE_DOWNLOAD must be 'redirect' or 'stream'.")
+STORAGE_URL_EXPIRY_SECONDS = env_int("STORAGE_URL_EXPIRY_SECONDS", 300)
 IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 50)
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 # How many invalid rows the preview page lists (the error report has them all).
 IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
 # Workbooks and JSON are first parsed in a child process with these limits

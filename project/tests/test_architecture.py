@@ -1,4 +1,5 @@
-"""Dependencies point one way: project <- dataio <- catalog <- movements <- dashboard <- backoffice.
+"""Dependencies point one way: project <- dataio <- catalog <- movements <- purchasing <- dashboard
+<- integrations <- backoffice.
 
 Each layer imports only from the layers before it (docs/architecture.md,
 "Layers"). Tests are exempt: they may use any fixture. The URL
@@ -11,7 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("project", "dataio", "catalog", "movements", "dashboard", "integrations", "backoffice")
+LAYERS = (
+    "project",
+    "dataio",
+    "catalog",
+    "movements",
+    "purchasing",
+    "dashboard",
+    "integrations",
+    "backoffice",
+)
 # Modules that wire every app together, by design.
 COMPOSITION_ROOT = {"project/urls.py", "project/api_urls.py"}
 
