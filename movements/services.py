@@ -9,7 +9,8 @@ API views, imports and tasks call these functions; nothing else writes
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,7 +140,6 @@ def inflow_create(
     return inflow
 
 
-@transaction.atomic
 def outflow_create(
     *,
     product: Product | int,
@@ -159,21 +159,134 @@ def outflow_create(
     quantity = _check_quantity(quantity)
     _check_amount(unit_price, "unit_price", _("The unit price"))
     _check_amount(unit_cost, "unit_cost", _("The unit cost"))
-    locked = _lock_product(product)
-    if locked.quantity < quantity:
-        raise InsufficientStock(product=locked, requested=quantity, available=locked.quantity)
-    outflow = Outflow.objects.create(
-        product=locked,
+    if connection.vendor == "postgresql":
+        return _outflow_create_in_one_statement(
+            product_id=product if isinstance(product, int) else product.pk,
+            quantity=quantity,
+            user=user,
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            note=note,
+            reason=reason,
+            reverses=reverses,
+        )
+    with transaction.atomic():
+        locked = _lock_product(product)
+        if locked.quantity < quantity:
+            raise InsufficientStock(product=locked, requested=quantity, available=locked.quantity)
+        outflow = Outflow.objects.create(
+            product=locked,
+            quantity=quantity,
+            unit_price=locked.sell_price if unit_price is None else unit_price,
+            unit_cost=locked.cost_price if unit_cost is None else unit_cost,
+            note=note,
+            reason=reason,
+            reverses=reverses,
+            created_by=user,
+        )
+        _move_stock(locked, -quantity)
+    outflow.product = locked
+    return outflow
+
+
+_PRODUCT_FIELDS = list(Product._meta.concrete_fields)
+_OUTFLOW_FIELDS = [field for field in Outflow._meta.concrete_fields if not field.primary_key]
+
+
+def _outflow_values() -> str:
+    """The INSERT's values: the product and default prices from the updated row, the rest given."""
+    from_moved = {
+        "product_id": "moved.id",
+        "unit_price": "COALESCE(%(unit_price)s, moved.sell_price)",
+        "unit_cost": "COALESCE(%(unit_cost)s, moved.cost_price)",
+    }
+    return ", ".join(from_moved.get(f.column, f"%({f.column})s") for f in _OUTFLOW_FIELDS)
+
+
+# The whole outflow in one statement (PostgreSQL): the UPDATE takes the
+# product's row lock and moves the stock only if enough is left (a
+# concurrent outflow of the same product waits for that lock, then the
+# condition is checked again on the row it committed: no oversell); the
+# INSERT records the movement only if the UPDATE matched, with the prices
+# the product has under that lock. Alone in autocommit it is one round
+# trip, and its own transaction. The rollup trigger runs inside it.
+_OUTFLOW_SQL = f"""
+    WITH moved AS (
+        UPDATE {Product._meta.db_table}
+        SET quantity = quantity - %(quantity)s, updated_at = %(now)s
+        WHERE id = %(product_id)s AND quantity >= %(quantity)s
+        RETURNING {", ".join(field.column for field in _PRODUCT_FIELDS)}
+    ), recorded AS (
+        INSERT INTO {Outflow._meta.db_table} ({", ".join(f.column for f in _OUTFLOW_FIELDS)})
+        SELECT {_outflow_values()}
+        FROM moved
+        RETURNING id, unit_price, unit_cost
+    )
+    SELECT recorded.id, recorded.unit_price, recorded.unit_cost, moved.*
+    FROM recorded CROSS JOIN moved
+"""
+
+
+def _outflow_create_in_one_statement(
+    *, product_id: int, quantity: int, user, unit_price, unit_cost, note, reason, reverses
+) -> Outflow:
+    now = timezone.now()
+    outflow = Outflow(
+        product_id=product_id,
         quantity=quantity,
-        unit_price=locked.sell_price if unit_price is None else unit_price,
-        unit_cost=locked.cost_price if unit_cost is None else unit_cost,
+        unit_price=unit_price,
+        unit_cost=unit_cost,
         note=note,
         reason=reason,
         reverses=reverses,
         created_by=user,
+        created_at=now,
     )
-    _move_stock(locked, -quantity)
-    outflow.product = locked
+    params = {
+        field.column: field.get_db_prep_save(getattr(outflow, field.attname), connection)
+        for field in _OUTFLOW_FIELDS
+    }
+    params.update(quantity=quantity, now=now, product_id=product_id)
+    pre_save.send(
+        sender=Outflow, instance=outflow, raw=False, using=connection.alias, update_fields=None
+    )
+    # Inside a caller's transaction (an import, a reversal, an idempotent API
+    # request) a savepoint keeps a failed statement from spoiling the rest.
+    # Outside one, the statement is its own transaction.
+    for _attempt in range(3):
+        if connection.in_atomic_block:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_OUTFLOW_SQL, params)
+                row = cursor.fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_OUTFLOW_SQL, params)
+                row = cursor.fetchone()
+        if row is not None:
+            break
+        # Nothing moved: say whether the product is missing or short.
+        current = Product.objects.filter(pk=product_id).first()
+        if current is None:
+            raise InvalidMovement(_("The product does not exist."), field="product")
+        if current.quantity < quantity:
+            raise InsufficientStock(product=current, requested=quantity, available=current.quantity)
+        # Units came in between the two reads: try again.
+    else:
+        raise InsufficientStock(product=current, requested=quantity, available=current.quantity)
+    outflow.pk, outflow.unit_price, outflow.unit_cost = row[:3]
+    outflow._state.adding = False
+    outflow._state.db = connection.alias
+    outflow.product = Product.from_db(
+        connection.alias, [field.attname for field in _PRODUCT_FIELDS], row[3:]
+    )
+    post_save.send(
+        sender=Outflow,
+        instance=outflow,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
     return outflow
 
 
