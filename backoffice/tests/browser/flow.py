@@ -5,9 +5,11 @@ without failing on it at once: a console error, an uncaught page error, a
 request that failed, an HTTP answer >= 400 the flow did not announce, English
 left on a Portuguese page. ``step`` names a moment of the walk: it checks the
 page's language and keeps a screenshot (deleted when the test passes, kept
-under test-results/ when it fails). ``finish`` asserts the walk was clean.
+under test-results/ when it fails, or always with KEEP_SCREENSHOTS=1).
+``finish`` asserts the walk was clean.
 """
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -309,7 +311,8 @@ class Flow:
 
     def close(self, *, failed: bool) -> None:
         self.context.close()
-        if not failed:
+        # KEEP_SCREENSHOTS=1 keeps them for a passing test too (to look at the pages).
+        if not failed and not os.environ.get("KEEP_SCREENSHOTS"):
             shutil.rmtree(self.shots, ignore_errors=True)
 
 
