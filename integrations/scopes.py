@@ -1,6 +1,7 @@
 """What an API client may do: scopes, and the model permissions each one stands for.
 
-A view names its area in ``api_scope`` ("catalog", "movements", "metrics");
+A view names its area in ``api_scope`` ("catalog", "movements", "metrics",
+"purchasing");
 reading needs ``<area>:read``, any other method ``<area>:write``. The
 client's service user holds exactly the permissions of its scopes, so the
 model permissions every request already checks agree with the scopes.
@@ -16,6 +17,8 @@ SCOPES: dict[str, str] = {
     "movements:read": _("Read inflows, outflows and product ledgers"),
     "movements:write": _("Record inflows and outflows"),
     "metrics:read": _("Read the dashboard metrics, money figures included"),
+    "purchasing:read": _("Read purchase orders, supplier products and reorder suggestions"),
+    "purchasing:write": _("Create and send purchase orders, receive them, keep supplier products"),
 }
 
 # scope -> (app_label, codename) permissions of the client's service user
@@ -37,6 +40,18 @@ SCOPE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("catalog", "view_product"),
         ("movements", "view_outflow"),
         ("dashboard", "view_financials"),
+    ),
+    "purchasing:read": (
+        ("purchasing", "view_purchaseorder"),
+        ("purchasing", "view_supplierproduct"),
+    ),
+    "purchasing:write": (
+        ("purchasing", "add_purchaseorder"),
+        ("purchasing", "change_purchaseorder"),
+        ("purchasing", "receive_purchaseorder"),
+        ("purchasing", "add_supplierproduct"),
+        ("purchasing", "change_supplierproduct"),
+        ("purchasing", "delete_supplierproduct"),
     ),
 }
 

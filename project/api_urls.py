@@ -11,6 +11,7 @@ from integrations.feed_api import ChangeFeedView, LatestCursorView
 from movements import api as movements_api
 from project.api import auth
 from project.api.views import SchemaView, not_found
+from purchasing import api as purchasing_api
 
 router = SimpleRouter()
 router.register("brands", catalog_api.BrandViewSet)
@@ -20,6 +21,8 @@ router.register("product-models", catalog_api.ProductModelViewSet)
 router.register("products", catalog_api.ProductViewSet)
 router.register("inflows", movements_api.InflowViewSet)
 router.register("outflows", movements_api.OutflowViewSet)
+router.register("supplier-products", purchasing_api.SupplierProductViewSet)
+router.register("purchase-orders", purchasing_api.PurchaseOrderViewSet)
 
 urlpatterns = [
     path("token/", auth.TokenObtainView.as_view(), name="api-token"),
@@ -31,6 +34,16 @@ urlpatterns = [
         "products/<int:pk>/movements/",
         movements_api.ProductMovementsView.as_view(),
         name="api-product-movements",
+    ),
+    path(
+        "purchase-orders/<int:pk>/receive/",
+        purchasing_api.PurchaseOrderReceiveView.as_view(),
+        name="api-purchase-order-receive",
+    ),
+    path(
+        "reorder-suggestions/",
+        purchasing_api.ReorderSuggestionsView.as_view(),
+        name="api-reorder-suggestions",
     ),
     path("metrics/", MetricsView.as_view(), name="api-metrics"),
     path("changes/", ChangeFeedView.as_view(), name="api-changes"),

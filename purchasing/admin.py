@@ -1,0 +1,364 @@
+"""Purchasing in the back office: supplier products, orders, receiving, suggestions.
+
+Thin: every change calls ``purchasing.services``; the pages only collect
+input and show the services' refusals as messages.
+"""
+
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from catalog.models import Supplier
+from purchasing import services
+from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
+from purchasing.selectors import reorder_suggestions
+
+State = PurchaseOrder.State
+STATE_COLOURS = {
+    State.DRAFT: "info",
+    State.SENT: "warning",
+    State.PARTIALLY_RECEIVED: "warning",
+    State.RECEIVED: "success",
+    State.CANCELLED: "danger",
+}
+
+
+def _can_receive(request) -> bool:
+    return request.user.has_perm("purchasing.receive_purchaseorder")
+
+
+@admin.register(SupplierProduct)
+class SupplierProductAdmin(ModelAdmin):
+    list_display = (
+        "supplier",
+        "product",
+        "supplier_code",
+        "pack_size",
+        "last_cost",
+        "lead_time_days",
+        "is_preferred",
+    )
+    list_filter = ("is_preferred", "supplier")
+    list_filter_submit = True
+    list_select_related = ("supplier", "product")
+    search_fields = ("supplier_code", "product__title", "product__serial_number", "supplier__name")
+    autocomplete_fields = ("supplier", "product")
+    readonly_fields = ("updated_at",)
+    list_per_page = 50
+
+
+class LineInline(TabularInline):
+    model = PurchaseOrderLine
+    extra = 0
+    fields = ("product", "quantity", "unit_cost", "received_quantity", "to_receive_display")
+    readonly_fields = ("received_quantity", "to_receive_display")
+    autocomplete_fields = ("product",)
+
+    @display(description=_("still to receive"))
+    def to_receive_display(self, line):
+        if line.pk is None:
+            return "-"
+        return _("cancelled") if line.is_cancelled else line.to_receive
+
+    # Lines change only while their order is a draft.
+    def _editable(self, obj):
+        return obj is None or obj.is_editable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(ModelAdmin):
+    list_display = (
+        "number_display",
+        "supplier",
+        "state_badge",
+        "created_at",
+        "sent_at",
+        "received_at",
+    )
+    list_filter = ("state", "supplier")
+    list_filter_submit = True
+    list_select_related = ("supplier",)
+    search_fields = ("supplier__name", "note")
+    autocomplete_fields = ("supplier",)
+    inlines = (LineInline,)
+    list_per_page = 50
+    fields = (
+        "supplier",
+        "note",
+        "state",
+        ("created_by", "created_at"),
+        ("sent_by", "sent_at"),
+        ("received_by", "received_at"),
+        ("cancelled_by", "cancelled_at"),
+    )
+    WHO_WHEN = (
+        "state",
+        "created_by",
+        "created_at",
+        "sent_by",
+        "sent_at",
+        "received_by",
+        "received_at",
+        "cancelled_by",
+        "cancelled_at",
+    )
+    actions_list = ("suggestions",)
+    actions_detail = ("send_detail", "receive_detail", "cancel_detail")
+
+    @display(description=_("number"), ordering="pk")
+    def number_display(self, order):
+        return order.number
+
+    @display(description=_("state"), label=STATE_COLOURS)
+    def state_badge(self, order):
+        return order.state, order.get_state_display()
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return ("supplier", "note", *self.WHO_WHEN)
+        return self.WHO_WHEN
+
+    # --- saving through the services ---------------------------------------
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                services.order_update(order=obj, supplier=obj.supplier, note=obj.note)
+            else:
+                created = services.order_create(
+                    supplier=obj.supplier, note=obj.note, user=request.user
+                )
+                obj.pk, obj.created_by, obj.created_at = (
+                    created.pk,
+                    request.user,
+                    created.created_at,
+                )
+                obj._state.adding = False
+        except services.PurchasingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def save_formset(self, request, form, formset, change):
+        try:
+            for line in formset.save(commit=False):
+                line.order = form.instance
+                services.order_line_save(line=line)
+            for line in formset.deleted_objects:
+                services.order_line_delete(line=line)
+        except services.PurchasingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    # --- state changes -------------------------------------------------------
+    def has_receive_permission(self, request, obj=None):
+        return _can_receive(request)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or _can_receive(request)
+
+    def get_actions_detail(self, request, object_id):
+        # Offer only what the order's state allows; the services check again.
+        actions = super().get_actions_detail(request, object_id)
+        order = self.get_object(request, object_id)
+        if order is None:
+            return actions
+        allowed = {
+            "send_detail": order.state == State.DRAFT,
+            "cancel_detail": order.state in (State.DRAFT, State.SENT),
+            "receive_detail": order.state in PurchaseOrder.RECEIVABLE_STATES,
+        }
+        return [
+            item
+            for item in actions
+            if all(ok or not item.action_name.endswith(name) for name, ok in allowed.items())
+        ]
+
+    def _order_or_404(self, request, object_id):
+        order = self.get_object(request, object_id)
+        if order is None:
+            raise Http404
+        return order
+
+    def _change_url(self, order):
+        return reverse("admin:purchasing_purchaseorder_change", args=[order.pk])
+
+    def _run(self, request, order, change, done):
+        if request.method != "POST":
+            return redirect(self._change_url(order))
+        try:
+            change(order=order, user=request.user)
+        except services.PurchasingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, done % {"order": order.number}, messages.SUCCESS)
+        return redirect(self._change_url(order))
+
+    @action(description=_("Send"), url_path="send", icon="send", permissions=["change"])
+    def send_detail(self, request, object_id):
+        order = self._order_or_404(request, object_id)
+        return self._run(request, order, services.order_send, _("%(order)s sent."))
+
+    @action(description=_("Cancel order"), url_path="cancel", icon="cancel", permissions=["change"])
+    def cancel_detail(self, request, object_id):
+        order = self._order_or_404(request, object_id)
+        return self._run(request, order, services.order_cancel, _("%(order)s cancelled."))
+
+    @action(description=_("Receive"), url_path="receive", icon="inventory", permissions=["receive"])
+    def receive_detail(self, request, object_id):
+        order = self._order_or_404(request, object_id)
+        lines = list(order.lines.select_related("product").order_by("pk"))
+        values = {}
+        if request.method == "POST":
+            items = []
+            for line in lines:
+                raw = request.POST.get(f"quantity_{line.pk}", "").strip()
+                reason = request.POST.get(f"reason_{line.pk}", "").strip()
+                values[line.pk] = (raw, reason)
+                if not raw:
+                    continue
+                try:
+                    quantity = int(raw)
+                except ValueError:
+                    quantity = -1
+                items.append(services.ReceiveInput(line.pk, quantity, reason))
+            try:
+                receipts = services.order_receive(
+                    order=order,
+                    user=request.user,
+                    lines=items,
+                    note=request.POST.get("note", "").strip()[:200],
+                )
+            except services.PurchasingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            except services.ledger.LedgerError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)s unit(s) received into stock.")
+                    % {"count": sum(receipt.quantity for receipt in receipts)},
+                    messages.SUCCESS,
+                )
+                return redirect(self._change_url(order))
+        rows = [
+            {
+                "line": line,
+                "quantity": values.get(line.pk, ("", ""))[0],
+                "reason": values.get(line.pk, ("", ""))[1],
+            }
+            for line in lines
+            if not line.is_cancelled
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "rows": rows,
+            "title": _("Receive %(order)s") % {"order": order.number},
+        }
+        return TemplateResponse(request, "purchasing/receive.html", context)
+
+    @action(description=_("Reorder suggestions"), url_path="suggestions", icon="lightbulb")
+    def suggestions(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        if request.method == "POST":
+            if not self.has_add_permission(request):
+                raise Http404
+            supplier = Supplier.objects.filter(pk=request.POST.get("supplier")).first()
+            if supplier is None:
+                raise Http404
+            order = services.order_create_from_suggestions(supplier=supplier, user=request.user)
+            if order is None:
+                self.message_user(request, _("Nothing to order from this supplier."), messages.INFO)
+                return redirect(reverse("admin:purchasing_purchaseorder_suggestions"))
+            self.message_user(
+                request, _("Draft %(order)s created.") % {"order": order.number}, messages.SUCCESS
+            )
+            return redirect(self._change_url(order))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "groups": reorder_suggestions(),
+            "can_order": self.has_add_permission(request),
+            "title": _("Reorder suggestions"),
+        }
+        return TemplateResponse(request, "purchasing/suggestions.html", context)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ModelAdmin):
+    """Receipts are made by receiving an order; here they are read and reversed."""
+
+    list_display = ("__str__", "order_display", "line", "created_by", "created_at", "reversed_at")
+    list_select_related = ("line__order", "line__product", "created_by")
+    readonly_fields = (
+        "line",
+        "quantity",
+        "inflow",
+        "over_receipt_reason",
+        "created_by",
+        "created_at",
+        "reversal",
+        "reversed_by",
+        "reversed_at",
+    )
+    fields = readonly_fields
+    actions_detail = ("reverse_detail",)
+    list_per_page = 50
+
+    @display(description=_("order"))
+    def order_display(self, receipt):
+        return receipt.line.order.number
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("purchasing.view_purchaseorder") or _can_receive(request)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_receive_permission(self, request, obj=None):
+        return _can_receive(request)
+
+    @action(description=_("Reverse"), url_path="reverse", icon="undo", permissions=["receive"])
+    def reverse_detail(self, request, object_id):
+        receipt = self.get_object(request, object_id)
+        if receipt is None:
+            raise Http404
+        if request.method == "POST":
+            try:
+                services.receipt_reverse(receipt=receipt, user=request.user)
+            except (services.PurchasingError, services.ledger.LedgerError) as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("Receipt reversed: the line expects those units again.")
+                )
+            return redirect(reverse("admin:purchasing_receipt_change", args=[receipt.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "receipt": receipt,
+            "title": _("Reverse %(receipt)s") % {"receipt": receipt},
+        }
+        return TemplateResponse(request, "purchasing/confirm_reverse_receipt.html", context)
