@@ -1,9 +1,7 @@
 from decimal import Decimal
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from catalog.validators import normalize_cnpj, validate_cnpj, validate_gtin
@@ -150,14 +148,6 @@ class ProductQuerySet(models.QuerySet):
         return super().update(quantity=models.F("quantity") + delta, updated_at=now)
 
 
-# PostgreSQL-only (pg_trgm): migration 0002 creates them there and skips them
-# on SQLite, where the admin search is a scan of a small table anyway.
-TRIGRAM_INDEXES = [
-    GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="catalog_product_title_trgm"),
-    GinIndex(OpClass(Upper("serial_number"), name="gin_trgm_ops"), name="catalog_product_sku_trgm"),
-]
-
-
 class Product(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     serial_number = models.CharField(
@@ -243,11 +233,11 @@ class Product(TimeStampedModel):
             # The list's order (title, then newest id first, which the admin
             # adds to make it total): a page's ids come from this index alone.
             models.Index(fields=["title", "-id"], name="catalog_product_title_id_idx"),
-            # The admin searches with icontains, which PostgreSQL runs as
-            # UPPER(col::text) LIKE UPPER('%term%'): trigram indexes on those
-            # same expressions answer it without reading the table. Created
-            # on PostgreSQL only (migration 0002); see TRIGRAM_INDEXES.
-            *TRIGRAM_INDEXES,
+            # Not listed: the trigram GIN indexes on UPPER(title) and
+            # UPPER(serial_number) that serve the admin's icontains search on
+            # PostgreSQL. Migration 0002 creates them there only; in the model
+            # state SQLite would try to build them whenever it rebuilds the
+            # table (any later AddField or AlterField).
         ]
 
     def __str__(self) -> str:

@@ -3,11 +3,11 @@
 Django's paginator costs two things that grow with the table:
 
 - ``count``: an exact ``COUNT(*)`` reads every matching row (or index entry),
-  on each list page, only to number the pages. Past a threshold the planner's
-  own row estimate (``EXPLAIN``, which reads ``pg_class.reltuples`` and the
-  column statistics) is close enough to page through and costs a planning
-  pass, so large lists show an estimated count, as large Django admins do;
-  small results keep the exact count.
+  on each list page, only to number the pages. Here the count stops after a
+  threshold: a shorter result gets its exact count; a longer one shows the
+  planner's own row estimate (``EXPLAIN``, which reads ``pg_class.reltuples``
+  and the column statistics), close enough to page through, as large Django
+  admins do.
 - deep pages: ``OFFSET n`` fetches and joins the ``n`` rows before the page
   only to skip them. Past the first pages the page's ids are read first,
   alone (an index-only scan of the ordering's index), then only those rows
@@ -47,6 +47,8 @@ class EstimatedCountPaginator(Paginator):
     # unfold's changelist includes the paginator's template_name: the count
     # reads "about N" when it is an estimate.
     template_name = "admin/pagination_estimated.html"
+    # Set by ``count`` when the count is the planner's estimate.
+    count_is_estimate = False
 
     @property
     def exact_count_limit(self) -> int:
@@ -63,19 +65,17 @@ class EstimatedCountPaginator(Paginator):
         )
 
     @cached_property
-    def count_is_estimate(self) -> bool:
-        """True when ``count`` is the planner's estimate rather than an exact count."""
-        return self._estimate is not None and self._estimate > self.exact_count_limit
-
-    @cached_property
-    def _estimate(self) -> int | None:
-        return planner_row_estimate(self.object_list) if self._on_postgresql() else None
-
-    @cached_property
     def count(self) -> int:
-        if self.count_is_estimate:
-            return self._estimate
-        return super().count
+        if not self._on_postgresql():
+            return super().count
+        # Counting stops after the limit: exact for a short result whatever
+        # the planner expected, and never more than limit + 1 rows read.
+        limit = self.exact_count_limit
+        counted = self.object_list.order_by().values("pk")[: limit + 1].count()
+        if counted <= limit:
+            return counted
+        self.count_is_estimate = True
+        return max(planner_row_estimate(self.object_list), counted)
 
     def page(self, number):
         number = self.validate_number(number)

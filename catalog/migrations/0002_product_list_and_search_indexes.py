@@ -6,10 +6,11 @@
   expressions of the admin's icontains search on PostgreSQL.
 
 pg_trgm and GIN exist on PostgreSQL only. ``TrigramExtension`` does nothing
-on another database; the indexes are in the model state everywhere (so
-``makemigrations`` stays quiet) but created only where they exist: on
-PostgreSQL, CONCURRENTLY (the migration is not atomic for that), so adding
-them to a live catalog does not block writes; on SQLite only the btree.
+on another database. The trigram indexes are database-only operations, left
+out of the model state: SQLite rebuilds a table from the state on a later
+AddField or AlterField and would try to create them. The btree is in the
+state. On PostgreSQL all are created CONCURRENTLY (the migration is not
+atomic for that), so adding them to a live catalog does not block writes.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -61,7 +62,6 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.RemoveIndex(model_name="product", name="catalog_product_title_idx"),
                 migrations.AddIndex(model_name="product", index=TITLE_ID),
-                *[migrations.AddIndex(model_name="product", index=index) for index in TRIGRAM],
             ],
         ),
     ]

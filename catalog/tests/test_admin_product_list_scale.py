@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from catalog.models import Product
 from catalog.tests import scale_data
@@ -107,6 +108,20 @@ def test_big_list_shows_the_estimated_count_and_its_pages(big_catalog, admin_cli
     content = response.content.decode()
     assert f"about {estimate:,}" in content
     assert f">{cl.paginator.num_pages}</a>" in content  # the last page's link
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_a_filter_the_planner_overestimates_still_counts_exactly(big_catalog, admin_client):
+    # quantity <= reorder_level: the planner guesses a third of the table
+    # (20,000 rows); 9,000 match, under the exact-count limit.
+    response = admin_client.get(URL, {"stock": "low"})
+
+    cl = response.context["cl"]
+    low = Product.objects.filter(quantity__lte=F("reorder_level"))
+    assert planner_row_estimate(low) > 10_000
+    assert cl.result_count == low.count() == 9_000
+    assert not cl.paginator.count_is_estimate
 
 
 @pytest.mark.postgresql_only
