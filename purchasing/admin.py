@@ -117,7 +117,7 @@ class PurchaseOrderAdmin(ModelAdmin):
         "cancelled_at",
     )
     actions_list = ("suggestions",)
-    actions_detail = ("send_detail", "receive_detail", "cancel_detail")
+    actions_detail = ("send_detail", "receive_detail", "cancel_lines_detail", "cancel_detail")
 
     @display(description=_("number"), ordering="pk")
     def number_display(self, order):
@@ -177,6 +177,7 @@ class PurchaseOrderAdmin(ModelAdmin):
             "send_detail": order.state == State.DRAFT,
             "cancel_detail": order.state in (State.DRAFT, State.SENT),
             "receive_detail": order.state in PurchaseOrder.RECEIVABLE_STATES,
+            "cancel_lines_detail": order.state in PurchaseOrder.RECEIVABLE_STATES,
         }
         return [
             item
@@ -213,6 +214,33 @@ class PurchaseOrderAdmin(ModelAdmin):
     def cancel_detail(self, request, object_id):
         order = self._order_or_404(request, object_id)
         return self._run(request, order, services.order_cancel, _("%(order)s cancelled."))
+
+    @action(
+        description=_("Cancel lines"), url_path="cancel-lines", icon="block", permissions=["change"]
+    )
+    def cancel_lines_detail(self, request, object_id):
+        """Cancel the lines of a sent order that will not come (nothing of them received)."""
+        order = self._order_or_404(request, object_id)
+        if request.method == "POST":
+            chosen = set(request.POST.getlist("line"))
+            try:
+                for line in order.lines.filter(pk__in=[pk for pk in chosen if pk.isdigit()]):
+                    services.order_line_cancel(line=line, user=request.user)
+            except services.PurchasingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Lines cancelled."), messages.SUCCESS)
+            return redirect(self._change_url(order))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "lines": order.lines.select_related("product").filter(
+                is_cancelled=False, received_quantity=0
+            ),
+            "title": _("Cancel lines of %(order)s") % {"order": order.number},
+        }
+        return TemplateResponse(request, "purchasing/cancel_lines.html", context)
 
     @action(description=_("Receive"), url_path="receive", icon="inventory", permissions=["receive"])
     def receive_detail(self, request, object_id):

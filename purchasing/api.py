@@ -5,6 +5,7 @@ services call the ledger. Permissions are the model permissions, as
 everywhere; receiving needs ``purchasing.receive_purchaseorder``.
 """
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -171,6 +172,10 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
     lines = LineCreateSerializer(many=True, allow_empty=False)
 
 
+class LineRefSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Order line id.")
+
+
 class PurchaseOrderFilter(filters.FilterSet):
     supplier = IdFilter(field_name="supplier_id", help_text="Supplier id.")
 
@@ -233,9 +238,21 @@ class PurchaseOrderViewSet(PurchasingErrors, ReadCreateViewSet):
         services.order_cancel(order=self.get_object(), user=request.user)
         return Response(PurchaseOrderSerializer(self.get_queryset().get(pk=pk)).data)
 
+    @extend_schema(request=LineRefSerializer, responses={200: PurchaseOrderSerializer})
+    @action(detail=True, methods=["post"], url_path="cancel-line")
+    def cancel_line(self, request, pk=None):
+        """Cancel one line of a sent order with nothing received; the order's state follows."""
+        order = self.get_object()
+        serializer = LineRefSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        line = order.lines.filter(pk=serializer.validated_data["line"]).first()
+        if line is None:
+            raise exceptions.ValidationError({"line": [_("Not a line of this order.")]})
+        services.order_line_cancel(line=line, user=request.user)
+        return Response(PurchaseOrderSerializer(self.get_queryset().get(pk=pk)).data)
 
-class ReceiveLineSerializer(serializers.Serializer):
-    line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Order line id.")
+
+class ReceiveLineSerializer(LineRefSerializer):
     quantity = serializers.IntegerField(**QUANTITY)
     reason = serializers.CharField(
         max_length=255,

@@ -106,3 +106,16 @@ def test_reversing_a_receipt_in_the_admin_reopens_the_line(client, role_user):
     client.post(reverse("admin:purchasing_receipt_reverse_detail", args=[receipt.pk]))
     line.refresh_from_db()
     assert line.to_receive == 2 and Outflow.objects.get().reverses_id == receipt.inflow_id
+
+
+def test_cancel_lines_page_cancels_lines_with_nothing_received(client, role_user):
+    manager = role_user("Manager")
+    _add_order(_logged_in(client, manager), SupplierFactory(), ProductFactory())
+    order = PurchaseOrder.objects.get()
+    client.post(reverse("admin:purchasing_purchaseorder_send_detail", args=[order.pk]))
+    url = reverse("admin:purchasing_purchaseorder_cancel_lines_detail", args=[order.pk])
+    line = order.lines.get()
+    assert f'value="{line.pk}"' in client.get(url).content.decode()
+    client.post(url, {"line": [str(line.pk)]})
+    order.refresh_from_db()
+    assert order.lines.get().is_cancelled and order.state == State.CANCELLED

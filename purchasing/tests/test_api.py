@@ -200,3 +200,22 @@ def test_supplier_products_and_suggestions(api_as):
     SupplierProductFactory(last_cost=Decimal("1.00"))
     listing = manager.get(f"{API}supplier-products/?supplier={supplier.pk}").json()
     assert [row["supplier_code"] for row in listing["results"]] == ["X-1"]
+
+
+def test_a_line_with_nothing_received_is_cancelled_over_the_api(api_as):
+    manager, operator = api_as("Manager"), api_as("Operator")
+    order = _create_and_send(manager, SupplierFactory(), ProductFactory(), ProductFactory())
+    first, second = (line["id"] for line in order["lines"])
+    operator.post(
+        f"{ORDERS}{order['id']}/receive/",
+        {"lines": [{"line": first, "quantity": 10}]},
+        format="json",
+    )
+    url = f"{ORDERS}{order['id']}/cancel-line/"
+    refused = manager.post(url, {"line": first}, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "invalid_state"
+    done = manager.post(url, {"line": second}, format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["state"] == "received"
+    assert [line["is_cancelled"] for line in done.json()["lines"]] == [False, True]
+    assert manager.post(url, {"line": 10**9}, format="json").status_code == 400
