@@ -1,7 +1,8 @@
 """The catalog over the API: brands, categories, suppliers, models, products."""
 
 from django import forms
-from django.db.models import F, Q
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -65,6 +66,33 @@ class ProductModelSerializer(ModelSerializer):
 
 MONEY = {"min_value": 0, "max_digits": 12, "decimal_places": 2}
 
+# Units on open purchase orders (purchasing.selectors.open_lines), written
+# through the reverse relation by name, as filter_supplier reads the ledger:
+# the catalog does not import the purchasing app (dependencies point the
+# other way). A correlated subquery: one column of the page's own query.
+_OPEN_LINES = "purchase_order_lines"
+_OPEN_STATES = ("draft", "sent", "partially_received")  # purchasing.PurchaseOrder.OPEN_STATES
+ON_ORDER = Coalesce(
+    Subquery(
+        Product.objects.filter(pk=OuterRef("pk"))
+        .annotate(
+            units=Sum(
+                F(f"{_OPEN_LINES}__quantity") - F(f"{_OPEN_LINES}__received_quantity"),
+                filter=Q(
+                    **{
+                        f"{_OPEN_LINES}__is_cancelled": False,
+                        f"{_OPEN_LINES}__received_quantity__lt": F(f"{_OPEN_LINES}__quantity"),
+                        f"{_OPEN_LINES}__order__state__in": _OPEN_STATES,
+                    }
+                ),
+            )
+        )
+        .values("units"),
+        output_field=IntegerField(),
+    ),
+    Value(0),
+)
+
 
 class ProductSerializer(ModelSerializer):
     brand = serializers.IntegerField(
@@ -73,6 +101,22 @@ class ProductSerializer(ModelSerializer):
     is_low_stock = serializers.BooleanField(
         read_only=True, help_text="Quantity at or below the reorder level."
     )
+    on_order = serializers.SerializerMethodField(
+        help_text="Units on open purchase orders (drafts included), not yet received."
+    )
+
+    def get_on_order(self, product) -> int:
+        # Read by the page's query (ProductViewSet); a created or changed
+        # product is read once more.
+        if hasattr(product, "on_order"):
+            return product.on_order
+        return (
+            Product.objects.filter(pk=product.pk)
+            .annotate(units=ON_ORDER)
+            .values_list("units", flat=True)
+            .first()
+            or 0
+        )
 
     class Meta:
         model = Product
@@ -93,6 +137,7 @@ class ProductSerializer(ModelSerializer):
             "is_active",
             "description",
             "ean",
+            "on_order",
             *TIMESTAMPS,
         )
         read_only_fields = ("quantity", *TIMESTAMPS)
@@ -149,7 +194,8 @@ class ProductFilter(filters.FilterSet):
     product_model = IdFilter(field_name="product_model_id", help_text="Product model id.")
     supplier = IdFilter(method="filter_supplier", help_text="Received from this supplier (id).")
     low_stock = BooleanFilter(
-        method="filter_low_stock", help_text="At or below the reorder level (true) or above."
+        method="filter_low_stock",
+        help_text="Needs ordering (true): stock plus units on order at or below the reorder level.",
     )
     is_active = BooleanFilter(help_text="Active products (true) or inactive (false).")
     updated_after = UTCDateTimeFilter(
@@ -177,8 +223,18 @@ class ProductFilter(filters.FilterSet):
         return queryset.filter(pk__in=received)
 
     def filter_low_stock(self, queryset, name, value):
+        # Low stock is what still needs ordering: units already on open
+        # purchase orders are netted out. The plain rule first, so the
+        # subquery runs only for products at or below their level.
         low = Q(quantity__lte=F("reorder_level"))
-        return queryset.filter(low if value else ~low)
+        netted = (
+            queryset.filter(low)
+            .alias(_on_order=ON_ORDER)
+            .filter(reorder_level__gte=F("quantity") + F("_on_order"))
+        )
+        if value:
+            return netted
+        return queryset.exclude(pk__in=netted.values("pk"))
 
 
 class ModelFilter(filters.FilterSet):
@@ -252,14 +308,16 @@ class ProductViewSet(CatalogViewSet):
     """Products. ``quantity`` is read-only: stock changes through inflows and outflows.
 
     Filters: ``category``, ``brand``, ``product_model``, ``supplier``,
-    ``low_stock``, ``is_active``, ``updated_after`` (a stock movement changes
-    ``updated_at`` too; it is the time of the write, so re-read with an
-    overlap); ``search`` in title and serial number; ``ordering`` by any
-    listed field (prefix ``-`` for descending). Deleting a
-    product that has movements is refused with 409: deactivate it instead.
+    ``low_stock`` (at or below the reorder level once units on open
+    purchase orders, ``on_order``, are counted), ``is_active``,
+    ``updated_after`` (a stock movement changes ``updated_at`` too; it is
+    the time of the write, so re-read with an overlap); ``search`` in title
+    and serial number; ``ordering`` by any listed field (prefix ``-`` for
+    descending). Deleting a product that has movements is refused with 409:
+    deactivate it instead.
     """
 
-    queryset = Product.objects.select_related("product_model")
+    queryset = Product.objects.select_related("product_model").annotate(on_order=ON_ORDER)
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
     search_fields = ("title", "serial_number")
@@ -276,7 +334,7 @@ class ProductViewSet(CatalogViewSet):
     )
     ordering = ("id",)
     list_fields = tuple(name for name in ProductSerializer.Meta.fields if name != "is_low_stock")
-    list_paths = {"brand": "product_model__brand_id"}
+    list_paths = {"brand": "product_model__brand_id", "on_order": ON_ORDER}
 
     def list_extra(self, rows):
         # Product.is_low_stock's rule, on the page's values: cheaper than an
