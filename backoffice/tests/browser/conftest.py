@@ -8,11 +8,19 @@ after each one and the roles' groups come back with ``post_migrate``.
 """
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 
 from backoffice.tests.browser.flow import Flow
+from catalog.tests.factories import (
+    CategoryFactory,
+    ProductFactory,
+    ProductModelFactory,
+    SupplierFactory,
+)
+from movements import services
 
 # Autouse: MD5 instead of PBKDF2's million rounds for the logins.
 from project.api.testing import fast_password_hasher  # noqa: F401
@@ -122,3 +130,25 @@ def open_flow(request, chromium, live_server, flow_settings, transactional_db):
 @pytest.fixture
 def flow(open_flow):
     return open_flow()
+
+
+@pytest.fixture
+def shop(db):
+    """A small catalog whose names are neither English nor Portuguese words."""
+    model = ProductModelFactory(name="Galaxy Z9", brand__name="Samsung")
+    category = CategoryFactory(name="Celulares")
+    supplier = SupplierFactory(name="Distribuidora Sul")
+    products = [
+        ProductFactory(
+            title=f"Celular Z9 {n}",
+            serial_number=f"Z9-{n:03d}",
+            product_model=model,
+            category=category,
+            cost_price=Decimal("100.00"),
+            sell_price=Decimal("150.00"),
+        )
+        for n in range(1, 13)
+    ]
+    for product in products[:6]:
+        services.inflow_create(product=product, quantity=10, supplier=supplier)
+    return {"model": model, "category": category, "supplier": supplier, "products": products}

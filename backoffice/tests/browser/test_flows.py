@@ -10,19 +10,12 @@ in Portuguese, no English on any page it saw (see flow.py).
 import io
 import shutil
 import time
-from decimal import Decimal
 
 import openpyxl
 import pytest
 
 from backoffice.tests.browser.conftest import LANGUAGES, PASSWORD
 from catalog.models import Product
-from catalog.tests.factories import (
-    CategoryFactory,
-    ProductFactory,
-    ProductModelFactory,
-    SupplierFactory,
-)
 from dataio.models import TaskNotification
 from movements import services
 from movements.models import Inflow, Outflow
@@ -56,28 +49,6 @@ SAYS = {
         "forbidden": "403",
     },
 }
-
-
-@pytest.fixture
-def shop(db):
-    """A small catalog whose names are neither English nor Portuguese words."""
-    model = ProductModelFactory(name="Galaxy Z9", brand__name="Samsung")
-    category = CategoryFactory(name="Celulares")
-    supplier = SupplierFactory(name="Distribuidora Sul")
-    products = [
-        ProductFactory(
-            title=f"Celular Z9 {n}",
-            serial_number=f"Z9-{n:03d}",
-            product_model=model,
-            category=category,
-            cost_price=Decimal("100.00"),
-            sell_price=Decimal("150.00"),
-        )
-        for n in range(1, 13)
-    ]
-    for product in products[:6]:
-        services.inflow_create(product=product, quantity=10, supplier=supplier)
-    return {"model": model, "category": category, "supplier": supplier, "products": products}
 
 
 def pick(flow, field: str, text: str) -> None:
@@ -319,14 +290,6 @@ BUTTONS = [
 MONEY = {"Admin", "Manager", "Analyst"}
 
 
-PROGRESS_IN_ENGLISH = pytest.mark.xfail(
-    strict=True,
-    reason="dataio/admin.py TaskNotificationAdmin.progress_display writes "
-    "f'{progress}% ({processed_rows:,} rows)': English words and an English thousands "
-    "separator on a Portuguese page while a job runs (not this helper's file)",
-)
-
-
 def test_log_in_then_each_role_sees_and_may_do_what_the_readme_says(
     open_flow, staff, shop, language
 ):
@@ -376,55 +339,3 @@ def test_log_in_then_each_role_sees_and_may_do_what_the_readme_says(
                 assert shown == (role in allowed), (role, page, link)
         flow.step("buttons")
         flow.finish()
-
-
-def test_a_running_job_s_progress_is_in_the_page_s_language(request, flow, staff, language):
-    if language != "en":
-        request.applymarker(PROGRESS_IN_ENGLISH)
-    user = staff("analista", "Analyst")
-    TaskNotification.objects.create(
-        user=user,
-        task_type=TaskNotification.TaskType.EXPORT,
-        status=TaskNotification.Status.PROCESSING,
-        model="catalog.product",
-        format="csv",
-        progress=40,
-        processed_rows=12000,
-    )
-    flow.login("analista", PASSWORD, next_path="/admin/dataio/tasknotification/")
-    flow.step("a job running")
-    expected = {"en": "12,000", "pt-br": "12.000"}[language]
-    assert expected in flow.text("#result_list"), flow.text("#result_list")
-    flow.finish()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="project/error_pages.py _context() puts admin.site.site_title (Django's default "
-    "'Django site admin' / 'Site de administração do Django') over the title unfold's "
-    "each_context gives ('Inventory'): the themed 403 names Django, not the back office",
-)
-def test_the_403_page_names_the_back_office_not_django(flow, staff, language):
-    staff("operador", "Operator")
-    flow.expect_status(403, "/admin/auth/user/")
-    flow.login("operador", PASSWORD)
-    flow.goto("/admin/auth/user/", status=403)
-    flow.step("forbidden")
-    assert "Django" not in flow.text("#page, body")
-    flow.finish()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="movements/admin.py MovementAdmin.get_fields appends 'reversal' to "
-    "super().get_fields(), which already lists it (it is in readonly_fields): the "
-    "movement's page shows the reversal row twice",
-)
-def test_a_reversed_movement_s_page_says_so_once(flow, staff, shop, language):
-    staff("analista", "Analyst")
-    sale = services.outflow_create(product=shop["products"][0], quantity=3)
-    services.movement_reverse(movement=sale)
-    flow.login("analista", PASSWORD, next_path=f"/admin/movements/outflow/{sale.pk}/change/")
-    flow.step("the reversed sale")
-    assert flow.text().count(SAYS[language]["reversed_by"]) == 1
-    flow.finish()
