@@ -20,6 +20,7 @@ BENCHMARKS = {
     "xlsx": "benchmarks.xlsx_writers",
     "scale": "benchmarks.scale",
     "admin_lists": "benchmarks.admin_lists",
+    "purchasing": "benchmarks.purchasing",
 }
 # Left out of "all": it seeds 10,000,000 movements in databases of its own (minutes).
 EXPLICIT_ONLY = {"scale"}
