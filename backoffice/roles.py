@@ -11,33 +11,41 @@ VIEW = ("view",)
 # A custom permission (a model's Meta.permissions) is granted by its codename,
 # never through an action: "view" alone must not bring money figures along.
 FINANCIALS = ("view_financials",)  # dashboard.Dashboard: money on the dashboard and API
+RECEIVE = ("receive_purchaseorder",)  # purchasing.PurchaseOrder: goods in against an order
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     # Runs the back office: catalog, ledger, users, schedules.
     "Admin": {
         "catalog": ALL,
         "movements": ALL,
+        "purchasing": (*ALL, *RECEIVE),
         "dataio": ALL,
         "dashboard": FINANCIALS,
         "auth": ALL,
         "django_celery_beat": ALL,
         "django_celery_results": ALL,
     },
-    # Keeps the catalog; reads the ledger, the jobs and the dashboard.
+    # Keeps the catalog and the orders; reads the ledger, the jobs and the dashboard.
     "Manager": {
         "catalog": ALL,
         "movements": VIEW,
+        "purchasing": ALL,
         "dataio": VIEW,
         "dashboard": FINANCIALS,
         "django_celery_beat": VIEW,
         "django_celery_results": VIEW,
     },
-    # Records inflows and outflows; reads the catalog to pick products.
-    "Operator": {"catalog": VIEW, "movements": ("add", "view")},
+    # Records inflows and outflows and receives orders; reads the catalog to pick products.
+    "Operator": {
+        "catalog": VIEW,
+        "movements": ("add", "view"),
+        "purchasing": (*VIEW, *RECEIVE),
+    },
     # Changes nothing; reads everything but the people (users and groups).
     "Analyst": {
         "catalog": VIEW,
         "movements": VIEW,
+        "purchasing": VIEW,
         "dataio": VIEW,
         "dashboard": FINANCIALS,
         "django_celery_beat": VIEW,
