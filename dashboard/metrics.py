@@ -361,28 +361,38 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
     """
     _, _, days = _window(now)
     limit = low_stock_limit()
-    # Few products are low at a time: a per-product sum through the rollups'
-    # (product, day) index beats summing every product's recent days.
-    # MATERIALIZED: the sum is computed once per product, not once per
-    # mention in ORDER BY.
+    # Products out of stock come first (0 days left, then by id), so when
+    # there are at least ``limit`` of them they are the whole list: ``low``
+    # then keeps no product with stock, and no sales are summed for the
+    # (hundreds of thousands of) others. Otherwise each low product's sales
+    # are summed through the rollups' (product, day) index. MATERIALIZED:
+    # each CTE runs once.
+    rollups, products = DailyRollup._meta.db_table, Product._meta.db_table
+    sold = f"""COALESCE((
+                       SELECT SUM(r.sale_units) FROM {rollups} r
+                       WHERE r.product_id = p.id AND r.day >= %(first)s
+                   ), 0)"""
     sql = f"""
-        WITH low AS MATERIALIZED (
-            SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level,
-                   COALESCE((
-                       SELECT SUM(r.sale_units) FROM {DailyRollup._meta.db_table} r
-                       WHERE r.product_id = p.id AND r.day >= %s
-                   ), 0) AS sold
-            FROM {Product._meta.db_table} p
+        WITH out_of_stock AS MATERIALIZED (
+            SELECT p.id FROM {products} p
+            WHERE p.is_active AND p.quantity <= 0 AND p.quantity <= p.reorder_level
+            ORDER BY p.id
+            LIMIT %(limit)s
+        ), low AS MATERIALIZED (
+            SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level, {sold} AS sold
+            FROM {products} p
             WHERE p.is_active AND p.quantity <= p.reorder_level
+              AND (p.quantity <= 0 AND p.id IN (SELECT id FROM out_of_stock)
+                   OR p.quantity > 0 AND (SELECT COUNT(*) FROM out_of_stock) < %(limit)s)
         )
         SELECT * FROM low
         ORDER BY CASE WHEN quantity = 0 THEN 0.0
                       WHEN sold > 0 THEN quantity * {WINDOW_DAYS}.0 / sold
                       ELSE NULL END ASC NULLS LAST,
                  quantity, id
-        LIMIT %s
+        LIMIT %(limit)s
     """
-    rows = _fetch(sql, [days[0], limit])
+    rows = _fetch(sql, {"first": days[0], "limit": limit})
     result = []
     for row in rows:
         sold = int(row["sold"])

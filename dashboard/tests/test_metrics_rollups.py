@@ -121,3 +121,22 @@ def test_refresh_reads_rollups_not_movements(stocked_product):
     sql = " ".join(query["sql"] for query in queries)
     assert "movements_outflow" not in sql
     assert "movements_inflow" not in sql
+
+
+@pytest.mark.parametrize("limit", [2, 4, 5, 50])
+def test_low_stock_equals_the_scan_whether_out_of_stock_products_fill_the_list(
+    settings, stocked_product, limit
+):
+    """Four products out of stock come first; past them, the fewest days of stock left."""
+    settings.METRICS_LOW_STOCK_LIMIT = limit
+    for number in range(4):
+        stocked_product(quantity=0, reorder_level=number + 1, title=f"Gone {number}")
+    for number in range(6):
+        product = stocked_product(quantity=10 + number, reorder_level=30, title=f"Low {number}")
+        services.outflow_create(product=product, quantity=1 + number % 3)
+    stocked_product(quantity=3, reorder_level=5, title="Idle")  # low, no sales
+    stocked_product(quantity=0, reorder_level=0, is_active=False, title="Inactive")
+    now = timezone.now()
+    expected = scan_metrics.compute_low_stock(now=now)["low_stock"]
+    assert metrics.compute_low_stock(now=now)["low_stock"] == expected
+    assert len(expected["rows"]) == min(limit, 11)
