@@ -26,19 +26,3 @@ def sent_order(db, django_user_model):
         return services.order_send(order=order, user=user)
 
     return make
-
-
-# TEMPORARY (h7): backoffice/roles.py is owned by another helper until 22:55.
-@pytest.fixture(autouse=True)
-def _h7_tmp_roles(db, monkeypatch):
-    from django.contrib.auth.models import Group, Permission
-
-    from backoffice import roles
-
-    patched = {role: dict(grants) for role, grants in roles.ROLES.items()}
-    patched["Admin"]["purchasing"] = ("add", "change", "delete", "view", "receive_purchaseorder")
-    patched["Manager"]["purchasing"] = ("add", "change", "delete", "view")
-    patched["Operator"]["purchasing"] = ("view", "receive_purchaseorder")
-    patched["Analyst"]["purchasing"] = ("view",)
-    monkeypatch.setattr(roles, "ROLES", patched)
-    roles.sync_roles(Group, Permission)
