@@ -51,6 +51,12 @@ class SupplierProductAdmin(ModelAdmin):
     readonly_fields = ("updated_at",)
     list_per_page = 50
 
+    def save_model(self, request, obj, form, change):
+        services.supplier_product_save(link=obj)
+
+    def delete_model(self, request, obj):
+        services.supplier_product_delete(link=obj)
+
 
 class LineInline(TabularInline):
     model = PurchaseOrderLine

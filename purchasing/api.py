@@ -75,6 +75,15 @@ class SupplierProductSerializer(ModelSerializer):
         read_only_fields = ("updated_at",)
         extra_kwargs = {"last_cost": {**MONEY, "required": False}}
 
+    def get_validators(self):
+        # The one-preferred-supplier constraint is kept by the service, which
+        # unmarks the product's other preferred link (a switch, not an error).
+        return [
+            validator
+            for validator in super().get_validators()
+            if tuple(getattr(validator, "fields", ())) != ("product",)
+        ]
+
 
 class SupplierProductFilter(filters.FilterSet):
     supplier = IdFilter(field_name="supplier_id", help_text="Supplier id.")
@@ -99,6 +108,24 @@ class SupplierProductViewSet(ModelViewSet):
     ordering_fields = ("id", "updated_at")
     ordering = ("id",)
     list_fields = SupplierProductSerializer.Meta.fields
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.PurchasingError):
+            exc = Conflict(exc.message, code=exc.code)
+        return super().handle_exception(exc)
+
+    def perform_create(self, serializer):
+        link = SupplierProduct(**serializer.validated_data)
+        serializer.instance = services.supplier_product_save(link=link)
+
+    def perform_update(self, serializer):
+        link = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(link, name, value)
+        serializer.instance = services.supplier_product_save(link=link)
+
+    def perform_destroy(self, instance):
+        services.supplier_product_delete(link=instance)
 
 
 # --- purchase orders -----------------------------------------------------------

@@ -8,6 +8,7 @@ and keeps the inflow it created.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,6 +27,9 @@ def _user(verbose_name):
         related_name="+",
         verbose_name=verbose_name,
     )
+
+
+ONE_PREFERRED = "purchasing_supplierproduct_one_preferred"
 
 
 class SupplierProduct(models.Model):
@@ -91,7 +95,7 @@ class SupplierProduct(models.Model):
             models.UniqueConstraint(
                 fields=["product"],
                 condition=Q(is_preferred=True),
-                name="purchasing_supplierproduct_one_preferred",
+                name=ONE_PREFERRED,
                 violation_error_message=_("This product already has a preferred supplier."),
             ),
             models.CheckConstraint(
@@ -109,6 +113,20 @@ class SupplierProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier} · {self.product}"
+
+    def validate_constraints(self, exclude=None):
+        # A form need not refuse a second preferred supplier: saving through
+        # purchasing.services.supplier_product_save switches it in one step.
+        exclude = set(exclude or ())
+        others = [c for c in self._meta.constraints if c.name != ONE_PREFERRED]
+        errors = {}
+        for constraint in others:
+            try:
+                constraint.validate(self.__class__, self, exclude=exclude)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
 
 class PurchaseOrder(models.Model):

@@ -111,6 +111,35 @@ def _make_line(order: PurchaseOrder, line: LineInput, index: int) -> PurchaseOrd
     return PurchaseOrderLine(order=order, product=product, quantity=quantity, unit_cost=unit_cost)
 
 
+# --- supplier products -------------------------------------------------------
+@transaction.atomic
+def supplier_product_save(*, link: SupplierProduct) -> SupplierProduct:
+    """Save a supplier product; marking it preferred unmarks the product's other one.
+
+    One preferred supplier per product is a database constraint; switching
+    suppliers is a single step for the person doing it.
+    """
+    if link.is_preferred:
+        # Locks the product's current preferred link: two people switching the
+        # preferred supplier at once queue here instead of one getting an error.
+        SupplierProduct.objects.select_for_update().filter(
+            product_id=link.product_id, is_preferred=True
+        ).exclude(pk=link.pk).update(is_preferred=False)
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:
+        raise PurchasingError(
+            _("This supplier already has this product, or uses this code for another one."),
+            code="conflict",
+        ) from None
+    return link
+
+
+def supplier_product_delete(*, link: SupplierProduct) -> None:
+    link.delete()
+
+
 # --- orders ------------------------------------------------------------------
 @transaction.atomic
 def order_create(

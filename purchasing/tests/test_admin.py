@@ -119,3 +119,24 @@ def test_cancel_lines_page_cancels_lines_with_nothing_received(client, role_user
     client.post(url, {"line": [str(line.pk)]})
     order.refresh_from_db()
     assert order.lines.get().is_cancelled and order.state == State.CANCELLED
+
+
+def test_admin_marks_another_supplier_preferred_in_one_step(client, role_user):
+    old = SupplierProductFactory(is_preferred=True)
+    supplier = SupplierFactory()
+    _logged_in(client, role_user("Manager"))
+    response = client.post(
+        reverse("admin:purchasing_supplierproduct_add"),
+        {
+            "supplier": supplier.pk,
+            "product": old.product_id,
+            "supplier_code": "",
+            "pack_size": 6,
+            "lead_time_days": 2,
+            "is_preferred": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    old.refresh_from_db()
+    assert not old.is_preferred
+    assert old.product.supplier_links.get(is_preferred=True).supplier == supplier

@@ -219,3 +219,20 @@ def test_a_line_with_nothing_received_is_cancelled_over_the_api(api_as):
     assert done.json()["state"] == "received"
     assert [line["is_cancelled"] for line in done.json()["lines"]] == [False, True]
     assert manager.post(url, {"line": 10**9}, format="json").status_code == 400
+
+
+def test_marking_another_supplier_preferred_switches_in_one_step(api_as):
+    manager = api_as("Manager")
+    product = ProductFactory()
+    old = SupplierProductFactory(product=product, is_preferred=True)
+    response = manager.post(
+        f"{API}supplier-products/",
+        {"supplier": SupplierFactory().pk, "product": product.pk, "is_preferred": True},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    old.refresh_from_db()
+    assert not old.is_preferred
+    assert (
+        SupplierProduct.objects.get(product=product, is_preferred=True).pk == response.json()["id"]
+    )
