@@ -146,7 +146,11 @@ class TaskNotificationAdmin(ModelAdmin):
     @display(description=_("progress"))
     def progress_display(self, obj):
         if obj.status == TaskNotification.Status.PROCESSING:
-            return f"{obj.progress}% ({obj.processed_rows:,} rows)"
+            return ngettext(
+                "%(progress)s%% (%(rows)s row)",
+                "%(progress)s%% (%(rows)s rows)",
+                obj.processed_rows,
+            ) % {"progress": obj.progress, "rows": integer(obj.processed_rows)}
         if obj.status == TaskNotification.Status.COMPLETED:
             return "100%"
         return "—"

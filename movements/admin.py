@@ -88,7 +88,9 @@ class MovementAdmin(ImportExportMixin, ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return self.add_fields
-        return [*super().get_fields(request, obj), "reversal"]
+        fields = list(super().get_fields(request, obj))
+        # A read-only field is listed already; only add it where it is not.
+        return fields if "reversal" in fields else [*fields, "reversal"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -8,6 +8,7 @@ text if even the template cannot be rendered.
 
 import logging
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect, HttpResponseServerError
 from django.shortcuts import render
@@ -23,8 +24,10 @@ def _context(status: int, title: str, message: str) -> dict:
         "status": status,
         "title": title,
         "message": message,
-        "site_title": admin.site.site_title,
-        "site_header": admin.site.site_header,
+        # The back office's names (unfold's settings), never Django's default
+        # admin site titles; the 500 page cannot ask the admin for them.
+        "site_title": settings.UNFOLD["SITE_TITLE"],
+        "site_header": settings.UNFOLD["SITE_HEADER"],
         "back_url": reverse("admin:index"),
         "back_label": _("Back to the back office"),
     }

@@ -24,7 +24,7 @@ def test_a_missing_page_is_themed_with_a_way_back(client):
 
 def test_a_missing_page_speaks_portuguese_to_a_portuguese_browser(client):
     html = _themed(client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="pt-BR"), 404)
-    assert "Página não encontrada" in html and "Voltar ao back office" in html
+    assert "Página não encontrada" in html and "Voltar à retaguarda" in html
     assert "Page not found" not in html and "Back to the back office" not in html
 
 

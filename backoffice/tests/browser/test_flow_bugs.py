@@ -1,9 +1,7 @@
-"""Bugs the browser flows found in files this suite's author does not own, held as strict xfails.
+"""Bugs the browser flows found, fixed: each test walks to the one place the bug showed.
 
-Each test walks to the one place the bug shows and asserts what should be
-there; when the bug is fixed the test passes, ``strict`` turns that into a
-failure, and the marker is removed. In Portuguese only: the language check
-is part of what they watch, and each costs a database flush.
+In Portuguese only: the language check is part of what they watch, and each
+costs a database flush.
 """
 
 import shutil
@@ -21,15 +19,7 @@ pytestmark = [
     pytest.mark.parametrize("language", ["pt-br"]),
 ]
 
-PROGRESS_IN_ENGLISH = pytest.mark.xfail(
-    strict=True,
-    reason="dataio/admin.py TaskNotificationAdmin.progress_display writes "
-    "f'{progress}% ({processed_rows:,} rows)': English words and an English thousands "
-    "separator on a Portuguese page while a job runs (not this helper's file)",
-)
 
-
-@PROGRESS_IN_ENGLISH
 def test_a_running_job_s_progress_is_in_the_page_s_language(flow, staff, language):
     user = staff("analista", "Analyst")
     TaskNotification.objects.create(
@@ -47,12 +37,6 @@ def test_a_running_job_s_progress_is_in_the_page_s_language(flow, staff, languag
     flow.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="project/error_pages.py _context() puts admin.site.site_title (Django's default "
-    "'Django site admin' / 'Site de administração do Django') over the title unfold's "
-    "each_context gives ('Inventory'): the themed 403 names Django, not the back office",
-)
 def test_the_403_page_names_the_back_office_not_django(flow, staff, language):
     staff("operador", "Operator")
     flow.expect_status(403, "/admin/auth/user/")
@@ -63,12 +47,6 @@ def test_the_403_page_names_the_back_office_not_django(flow, staff, language):
     flow.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="movements/admin.py MovementAdmin.get_fields appends 'reversal' to "
-    "super().get_fields(), which already lists it (it is in readonly_fields): the "
-    "movement's page shows the reversal row twice",
-)
 def test_a_reversed_movement_s_page_says_so_once(flow, staff, shop, language):
     staff("analista", "Analyst")
     sale = services.outflow_create(product=shop["products"][0], quantity=3)
