@@ -14,12 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Supplier
-from movements import dbfunctions, rollups
-
-# The SQLite rollup triggers call movements_local_day(); every new SQLite
-# connection gets it (PostgreSQL needs nothing: AT TIME ZONE is built in).
-dbfunctions.connect()
-rollups.follow_time_zone_changes()
 
 
 class Movement(models.Model):
