@@ -44,6 +44,38 @@ def purchasing_error_to_api(exc: services.PurchasingError) -> exceptions.APIExce
     return exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
 
 
+def _flat_errors(detail, prefix: str = "") -> dict[str, list]:
+    """Nested serializer errors as the API's body gives them: ``{field: [messages]}``.
+
+    A line's field is named ``lines[0].quantity``, as the services name it.
+    """
+    if isinstance(detail, dict):
+        flat = {}
+        for name, value in detail.items():
+            if name == "non_field_errors" and prefix:
+                key = prefix
+            elif isinstance(name, int) or str(name).isdigit():  # a list's item, by index
+                key = f"{prefix}[{name}]"
+            else:
+                key = f"{prefix}.{name}" if prefix else str(name)
+            flat.update(_flat_errors(value, key))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(_flat_errors(item, f"{prefix}[{index}]"))
+        return flat
+    return {prefix or "non_field_errors": detail if isinstance(detail, list) else [detail]}
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise exceptions.ValidationError(_flat_errors(serializer.errors))
+    return serializer.validated_data
+
+
 class PurchasingErrors:
     def handle_exception(self, exc):
         if isinstance(exc, services.PurchasingError):
@@ -239,9 +271,7 @@ class PurchaseOrderViewSet(PurchasingErrors, ReadCreateViewSet):
 
     @extend_schema(request=PurchaseOrderCreateSerializer, responses={201: PurchaseOrderSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = PurchaseOrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(PurchaseOrderCreateSerializer, request.data)
         order = services.order_create(
             supplier=data["supplier"],
             user=request.user,
@@ -270,9 +300,8 @@ class PurchaseOrderViewSet(PurchasingErrors, ReadCreateViewSet):
     def cancel_line(self, request, pk=None):
         """Cancel one line of a sent order with nothing received; the order's state follows."""
         order = self.get_object()
-        serializer = LineRefSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        line = order.lines.filter(pk=serializer.validated_data["line"]).first()
+        data = _validated(LineRefSerializer, request.data)
+        line = order.lines.filter(pk=data["line"]).first()
         if line is None:
             raise exceptions.ValidationError({"line": [_("Not a line of this order.")]})
         services.order_line_cancel(line=line, user=request.user)
@@ -331,15 +360,12 @@ class PurchaseOrderReceiveView(PurchasingErrors, ApiViewSetMixin, APIView):
     def post(self, request, pk):
         def run():
             order = get_object_or_404(PurchaseOrder.objects.all(), pk=pk)
-            serializer = ReceiveSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+            data = _validated(ReceiveSerializer, request.data)
             receipts = services.order_receive(
                 order=order,
                 user=request.user,
-                note=serializer.validated_data["note"],
-                lines=[
-                    services.ReceiveInput(**line) for line in serializer.validated_data["lines"]
-                ],
+                note=data["note"],
+                lines=[services.ReceiveInput(**line) for line in data["lines"]],
             )
             order = PurchaseOrderViewSet.queryset.get(pk=order.pk)
             body = {

@@ -236,3 +236,22 @@ def test_marking_another_supplier_preferred_switches_in_one_step(api_as):
     assert (
         SupplierProduct.objects.get(product=product, is_preferred=True).pk == response.json()["id"]
     )
+
+
+def test_errors_in_lines_are_named_by_line_in_the_usual_error_body(api_as):
+    manager = api_as("Manager")
+    response = manager.post(
+        ORDERS,
+        {
+            "supplier": SupplierFactory().pk,
+            "lines": [{"product": ProductFactory().pk, "quantity": 0}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert set(body["errors"]) == {"lines[0].quantity"}
+    assert all(isinstance(messages, list) for messages in body["errors"].values())
+    empty = manager.post(ORDERS, {"supplier": SupplierFactory().pk, "lines": []}, format="json")
+    assert empty.status_code == 400 and list(empty.json()["errors"]) == ["lines"]
