@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.tests.factories import ProductFactory, SupplierFactory
@@ -136,7 +137,7 @@ def test_a_supplier_suggestions_become_a_draft_order_that_nets_them_out(django_u
     assert services.order_create_from_suggestions(supplier=link.supplier, user=user) is None
 
 
-def test_morning_task_notifies_active_managers(role_user, django_user_model):
+def test_morning_task_notifies_active_managers(role_user, django_user_model, client):
     manager = role_user("Manager")
     role_user("Operator")
     product = _low_product(stock=1)
@@ -147,6 +148,10 @@ def test_morning_task_notifies_active_managers(role_user, django_user_model):
     notice = TaskNotification.objects.get()
     assert notice.user == manager
     assert "Beta" in notice.error_message and notice.total_rows == 1
+    # The notice shows in the manager's notification centre.
+    client.force_login(manager)
+    page = client.get(reverse("admin:dataio_tasknotification_changelist"))
+    assert page.status_code == 200 and "Beta" in page.content.decode()
 
 
 def test_the_morning_task_is_a_periodic_task_admins_can_edit():
