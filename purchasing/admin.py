@@ -139,7 +139,13 @@ class PurchaseOrderAdmin(ModelAdmin):
         return self.WHO_WHEN
 
     # --- saving through the services ---------------------------------------
+    def has_delete_permission(self, request, obj=None):
+        # A sent order is history (the supplier has it): cancel it instead.
+        return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
+        if change and not form.changed_data:
+            return  # a read-only page saved as it was: nothing to change
         try:
             if change:
                 services.order_update(order=obj, supplier=obj.supplier, note=obj.note)

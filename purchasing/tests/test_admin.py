@@ -140,3 +140,13 @@ def test_admin_marks_another_supplier_preferred_in_one_step(client, role_user):
     old.refresh_from_db()
     assert not old.is_preferred
     assert old.product.supplier_links.get(is_preferred=True).supplier == supplier
+
+
+def test_a_sent_order_cannot_be_deleted_but_a_draft_can(client, role_user):
+    _logged_in(client, role_user("Manager"))
+    _add_order(client, SupplierFactory(), ProductFactory())
+    order = PurchaseOrder.objects.get()
+    delete = reverse("admin:purchasing_purchaseorder_delete", args=[order.pk])
+    assert client.get(delete).status_code == 200
+    client.post(reverse("admin:purchasing_purchaseorder_send_detail", args=[order.pk]))
+    assert client.get(delete).status_code == 403
