@@ -189,11 +189,13 @@ def test_file_over_the_size_limit(admin_client, settings):
     assert not TaskNotification.objects.exists()
 
 
-def test_million_rows_over_the_row_limit_stop_early(admin_client):
-    # 1,000,000 identical short rows (~13 MB), built in one multiplication.
-    content = b"serial_number,title,brand,product_model,category\n" + b"S,T,B,M,C\n" * 1_000_000
+def test_million_rows_over_the_row_limit_stop_early(admin_client, settings):
+    # 1,000,001 identical short rows (~13 MB), built in one multiplication:
+    # over the default limit (1,000,000) and any lower one.
+    content = b"serial_number,title,brand,product_model,category\n" + b"S,T,B,M,C\n" * 1_000_001
     notification, text = check(admin_client, content, name="million.csv")
-    assert_file_error(notification, text, "The file has more than 200,000 data rows")
+    limit = f"{settings.IMPORT_MAX_ROWS:,}"
+    assert_file_error(notification, text, f"The file has more than {limit} data rows")
     assert notification.total_rows == 0
 
 
