@@ -536,7 +536,8 @@ def check_file(
 def write_error_report(errors: Iterable[RowError]) -> str:
     """A CSV of every invalid row's errors; returns its private path."""
     name = files.new_name(files.ERRORS, "csv")
-    with open(files.absolute(name), "w", newline="", encoding="utf-8-sig") as handle:
+    # A local path on the disk, or a temporary file uploaded to the bucket.
+    with files.writing(name) as path, open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "column", "message"])
         writer.writerows((error.row, error.column, error.message) for error in errors)

@@ -227,12 +227,12 @@ def _import_check(notification: TaskNotification) -> dict | None:
 @_fails_job("Import check", (ImportFileError, _show))
 def _check(notification: TaskNotification) -> tuple[imports.ImportResult, str, dict]:
     transfer = registry.get(notification.model)
-    checker = imports.check_file(
-        transfer,
-        files.absolute(notification.source_file),
-        notification.format,
-        progress=_progress(notification),
-    )
+    # The upload as a local file (a temporary copy when it is in a bucket),
+    # read through by the check.
+    with files.local_copy(notification.source_file) as source:
+        checker = imports.check_file(
+            transfer, source, notification.format, progress=_progress(notification)
+        )
     try:
         result = checker.result
         # Every error of every row: the report reads them all back from the
@@ -322,13 +322,10 @@ def _database_refused(notification: TaskNotification, error: DatabaseError) -> N
 def _import_apply(notification: TaskNotification) -> dict | None:
     transfer = registry.get(notification.model)
     with transaction.atomic():
-        checker = imports.check_file(
-            transfer,
-            files.absolute(notification.source_file),
-            notification.format,
-            lock=True,
-            progress=_progress(notification),
-        )
+        with files.local_copy(notification.source_file) as source:
+            checker = imports.check_file(
+                transfer, source, notification.format, lock=True, progress=_progress(notification)
+            )
         try:
             result = checker.result
             if result.invalid:
