@@ -79,8 +79,8 @@ class CategoryAdmin(NamedAdmin):
 @admin.register(Supplier)
 class SupplierAdmin(NamedAdmin):
     resource_classes = [SupplierResource]
-    list_display = ("name", "tax_id", "email", "phone", "updated_at")
-    search_fields = ("name", "tax_id", "email")
+    list_display = ("name", "cnpj", "tax_id", "contact_name", "email", "phone", "updated_at")
+    search_fields = ("name", "cnpj", "tax_id", "email")
 
 
 @admin.register(ProductModel)
@@ -160,6 +160,7 @@ class ProductAdmin(CatalogAdmin):
             {"fields": ("cost_price", "sell_price", "quantity", "reorder_level", "is_active")},
         ),
         (_("Description"), {"fields": ("description",), "classes": ("collapse",)}),
+        (_("Bar code"), {"fields": ("ean",)}),
         (_("History"), {"fields": ("created_at", "updated_at")}),
     )
 

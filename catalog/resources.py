@@ -6,10 +6,12 @@ and the set-based import and streaming export in ``dataio`` read the very
 same fields, so the preview, the import and the export agree.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields
 
 from catalog.models import Brand, Category, Product, ProductModel, Supplier
+from catalog.validators import normalize_cnpj, validate_cnpj, validate_gtin
 from dataio.resources import (
     FlagWidget,
     MoneyWidget,
@@ -19,6 +21,39 @@ from dataio.resources import (
     WholeNumberWidget,
     as_text,
 )
+
+
+class CNPJWidget(TextWidget):
+    """A CNPJ as the model stores it: 14 characters, check digits verified."""
+
+    def __init__(self):
+        super().__init__(max_length=18)
+
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value, row, **kwargs)
+        if not text:
+            return ""
+        try:
+            validate_cnpj(text)
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from None
+        # Rows are staged and written in SQL: the model's save never sees them.
+        return normalize_cnpj(text)
+
+
+class GTINWidget(TextWidget):
+    """An EAN/GTIN: 8, 12, 13 or 14 digits with the right check digit."""
+
+    def __init__(self):
+        super().__init__(max_length=14)
+
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value, row, **kwargs)
+        try:
+            validate_gtin(text)
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from None
+        return text
 
 
 class ProductModelWidget(NameForeignKeyWidget):
@@ -99,10 +134,24 @@ class SupplierResource(TransferResource):
     )
     email = fields.Field(attribute="email", column_name="email", widget=TextWidget(max_length=254))
     phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget(max_length=40))
+    cnpj = fields.Field(attribute="cnpj", column_name="cnpj", widget=CNPJWidget())
+    contact_name = fields.Field(
+        attribute="contact_name", column_name="contact_name", widget=TextWidget(max_length=120)
+    )
+    address = fields.Field(attribute="address", column_name="address", widget=TextWidget())
 
     class Meta:
         model = Supplier
-        fields = ("name", "tax_id", "email", "phone", "description")
+        fields = (
+            "name",
+            "tax_id",
+            "email",
+            "phone",
+            "description",
+            "cnpj",
+            "contact_name",
+            "address",
+        )
         import_id_fields = ("name",)
         skip_unchanged = True
         report_skipped = True
@@ -162,6 +211,7 @@ class ProductResource(TransferResource):
     description = fields.Field(
         attribute="description", column_name="description", widget=TextWidget()
     )
+    ean = fields.Field(attribute="ean", column_name="ean", widget=GTINWidget())
     # Stock changes only through movements: exported, never imported.
     quantity = fields.Field(
         attribute="quantity", column_name="quantity", widget=WholeNumberWidget(), readonly=True
@@ -183,6 +233,7 @@ class ProductResource(TransferResource):
             "is_active",
             "quantity",
             "description",
+            "ean",
         )
         import_id_fields = ("serial_number",)
         skip_unchanged = True

@@ -96,3 +96,15 @@ def test_api_takes_and_gives_the_new_fields(role_user):
     assert api.get(f"{API}products/").json()["results"][0]["ean"] == "7891000315507"
     bad = api.patch(f"{API}products/{product.pk}/", {"ean": "7891000315508"}, format="json")
     assert bad.status_code == 400, bad.content
+
+
+def test_import_columns_check_and_normalize_cnpj_and_ean():
+    from catalog.resources import CNPJWidget, GTINWidget
+
+    assert CNPJWidget().clean(ALPHANUMERIC_CNPJ.lower()) == "12ABC34501DE35"
+    assert CNPJWidget().clean("") == ""
+    with pytest.raises(ValueError):
+        CNPJWidget().clean("11222333000182")
+    assert GTINWidget().clean("7891000315507") == "7891000315507"
+    with pytest.raises(ValueError):
+        GTINWidget().clean("7891000315508")
