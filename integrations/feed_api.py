@@ -78,6 +78,8 @@ class ChangeFeedView(FeedView):
     every transaction that began before it has ended).
     """
 
+    error_responses = {"GET": {400: ErrorSerializer, 410: ErrorSerializer}}
+
     @extend_schema(
         tags=["changes"],
         parameters=[
@@ -93,7 +95,7 @@ class ChangeFeedView(FeedView):
             ),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}; 500."),
         ],
-        responses={200: ChangePageSerializer, 410: ErrorSerializer},
+        responses={200: ChangePageSerializer},
     )
     def get(self, request):
         kinds = _kinds(request)

@@ -1,4 +1,4 @@
-"""The admin sidebar: Catalog / Movements / Reports / Administration.
+"""The admin sidebar: Catalog / Movements / Purchasing / Reports / Administration.
 
 Each link shows only to users whose role lets them view the model.
 """
@@ -41,6 +41,15 @@ def sidebar_navigation(request) -> list[dict]:
             ],
         },
         {
+            "title": _("Purchasing"),
+            "separator": True,
+            "items": [
+                _item(_("Purchase orders"), "shopping_cart", "purchasing", "purchaseorder"),
+                _item(_("Receipts"), "inventory", "purchasing", "receipt"),
+                _item(_("Supplier products"), "handshake", "purchasing", "supplierproduct"),
+            ],
+        },
+        {
             "title": _("Reports"),
             "separator": True,
             "items": [
@@ -65,6 +74,8 @@ def sidebar_navigation(request) -> list[dict]:
             "separator": True,
             "items": [
                 _item(_("Users"), "person", "auth", "user"),
+                # External systems' API access (integrations/admin.py).
+                _item(_("API clients"), "key", "integrations", "apiclient"),
                 _item(_("Roles (groups)"), "group", "auth", "group"),
                 # Locked logins (django-axes); a superuser unlocks them here.
                 _item(_("Login lockouts"), "lock", "axes", "accessattempt"),

@@ -25,13 +25,6 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 
-# Above this many rows (by the planner's estimate) the count shown is the
-# estimate; at or below it, an exact COUNT(*), which is cheap there.
-DEFAULT_EXACT_COUNT_LIMIT = 10_000
-# From this offset on a page is read by a deferred join; before it, skipping
-# the earlier rows costs less than a second query.
-DEFAULT_DEFERRED_JOIN_OFFSET = 500
-
 
 def planner_row_estimate(queryset: QuerySet) -> int:
     """The rows PostgreSQL's planner expects ``queryset`` to return (no rows are read)."""
@@ -52,11 +45,11 @@ class EstimatedCountPaginator(Paginator):
 
     @property
     def exact_count_limit(self) -> int:
-        return getattr(settings, "ADMIN_EXACT_COUNT_LIMIT", DEFAULT_EXACT_COUNT_LIMIT)
+        return settings.ADMIN_EXACT_COUNT_LIMIT
 
     @property
     def deferred_join_offset(self) -> int:
-        return getattr(settings, "ADMIN_DEFERRED_JOIN_OFFSET", DEFAULT_DEFERRED_JOIN_OFFSET)
+        return settings.ADMIN_DEFERRED_JOIN_OFFSET
 
     def _on_postgresql(self) -> bool:
         return (

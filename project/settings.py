@@ -464,6 +464,11 @@ UNFOLD = {
 # --- Domain settings ------------------------------------------------------
 # How many recent movements the product page shows.
 PRODUCT_LATEST_MOVEMENTS = env_int("PRODUCT_LATEST_MOVEMENTS", 15)
+# Admin lists of millions of rows (project/admin_pagination.py): up to this
+# many rows a list shows its exact count, past it the planner's estimate;
+# from this offset on a page reads its ids first (a deferred join).
+ADMIN_EXACT_COUNT_LIMIT = 10_000
+ADMIN_DEFERRED_JOIN_OFFSET = 500
 
 # --- Dashboard metrics (dashboard.metrics, dashboard.refresh) -----------------
 # A movement or product change refreshes the cached metrics this many seconds

@@ -150,8 +150,13 @@ def test_a_client_needs_the_scopes_of_the_kinds_it_reads(transactional_db):
 
 
 def test_bad_cursors_kinds_and_limits_are_400s(api):
-    for params in ({"after": "abc"}, {"after": "1.99999999999999999999"}, {"kind": "users"},
-                   {"limit": "0"}, {"limit": "x"}):
+    for params in (
+        {"after": "abc"},
+        {"after": "1.99999999999999999999"},
+        {"kind": "users"},
+        {"limit": "0"},
+        {"limit": "x"},
+    ):
         response = api.get(CHANGES, params)
         assert response.status_code == 400, params
         assert response.json()["code"] == "invalid"

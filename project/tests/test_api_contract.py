@@ -171,8 +171,8 @@ def test_an_integration_runs_through_the_generated_client(
     ledger = api("products.products_movements_list").sync(client=client, id=created.id)
     assert isinstance(ledger, models.PaginatedLedgerEntryList)
     assert [(row.kind, row.delta, row.created_by) for row in ledger.results] == [
-        (models.KindEnum("outflow"), -3, "erp"),
-        (models.KindEnum("inflow"), 4, "erp"),
+        (models.LedgerEntryKindEnum("outflow"), -3, "erp"),
+        (models.LedgerEntryKindEnum("inflow"), 4, "erp"),
     ]
 
     refreshed = api("auth.token_refresh_create").sync(
