@@ -16,11 +16,14 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0
 	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	SECURE_SSL_REDIRECT=0 CACHE_KEY_PREFIX=test
 # The second pass of `make test`, on SQLite: imports and exports, the
-# dashboard, the API (tests marked postgresql_only are deselected). The XLSX
+# dashboard, the API, purchasing, API clients and the change feed, seeding
+# and the rollup triggers (tests marked postgresql_only are deselected). The XLSX
 # writer's tests read no database (a million-row file: ~50 s): they run once.
 SQLITE_TESTS = dataio/tests dashboard/tests catalog/tests/test_api_products.py \
 	movements/tests/test_api_movements.py project/tests/test_api_auth.py \
 	project/tests/test_api_parsers.py project/tests/test_api_permissions.py \
+	purchasing/tests integrations/tests movements/tests/test_seed_demo_streaming.py \
+	movements/tests/test_rollups.py \
 	--ignore=dataio/tests/test_xlsx_writer.py
 SQLITE_TEST_ENV = DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	SECURE_SSL_REDIRECT=0

@@ -182,10 +182,8 @@ class ImportExportMixin(ImportMixin, ExportMixin):
         return TemplateResponse(request, [self.import_template_name], context)
 
     def _queue_import(self, request, upload, file_format: str) -> TaskNotification:
-        name = files.new_name(files.UPLOADS, file_format)
-        with open(files.absolute(name), "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
+        # To the storage (the disk or the bucket every worker reads).
+        name = files.save_upload(files.UPLOADS, file_format, upload)
         return notifications.notification_create(
             user=request.user,
             task_type=TaskNotification.TaskType.IMPORT_PREVIEW,

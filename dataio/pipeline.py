@@ -153,20 +153,22 @@ def _export(notification: TaskNotification) -> dict | None:
     return {"rows": count}
 
 
-@_fails_job("Export", (PermissionError, _not_allowed))
+@_fails_job("Export", (PermissionError, _not_allowed), (files.StorageUnavailable, _show))
 def _write_export(notification: TaskNotification) -> tuple[str, int]:
     name = ""
     try:
         transfer = registry.get(notification.model)
         queryset = export_queryset_for(notification)
         name = files.new_name(files.EXPORTS, notification.format)
-        count = exports.export_queryset(
-            transfer.resource(),
-            queryset,
-            notification.format,
-            files.absolute(name),
-            progress=_progress(notification),
-        )
+        # A local file, stored (uploaded to the bucket) when the writer is done.
+        with files.writing(name) as path:
+            count = exports.export_queryset(
+                transfer.resource(),
+                queryset,
+                notification.format,
+                path,
+                progress=_progress(notification),
+            )
     except Exception:
         files.delete(name)  # a failed export leaves no half-written file behind
         raise
@@ -224,7 +226,7 @@ def _import_check(notification: TaskNotification) -> dict | None:
     return {"rows": result.total, "invalid": result.invalid}
 
 
-@_fails_job("Import check", (ImportFileError, _show))
+@_fails_job("Import check", ((ImportFileError, files.StorageUnavailable), _show))
 def _check(notification: TaskNotification) -> tuple[imports.ImportResult, str, dict]:
     transfer = registry.get(notification.model)
     # The upload as a local file (a temporary copy when it is in a bucket),
@@ -316,7 +318,7 @@ def _database_refused(notification: TaskNotification, error: DatabaseError) -> N
 @_fails_job(
     "Import",
     (StockMoved, _stock_moved),
-    ((ImportFileError, imports.ImportAborted), _show),
+    ((ImportFileError, imports.ImportAborted, files.StorageUnavailable), _show),
     ((IntegrityError, DatabaseError), _database_refused),
 )
 def _import_apply(notification: TaskNotification) -> dict | None:

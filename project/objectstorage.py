@@ -19,8 +19,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_int, env_str
-
 LOCAL = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 S3 = "storages.backends.s3.S3Storage"
 SCHEMES = {"s3": "https", "s3+https": "https", "s3+http": "http"}
@@ -48,17 +46,6 @@ def parse_storage_url(url: str) -> dict:
         options["access_key"] = unquote(parts.username)
         options["secret_key"] = unquote(parts.password or "")
     return options
-
-
-def _from_aws_variables() -> dict:
-    # The keys are left to django-storages, which reads AWS_ACCESS_KEY_ID and
-    # AWS_SECRET_ACCESS_KEY from the environment (or uses the machine's role).
-    return {
-        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME", ""),
-        "location": env_str("AWS_LOCATION", ""),
-        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", ""),
-        "region_name": env_str("AWS_S3_REGION_NAME", ""),
-    }
 
 
 def s3_storage(
@@ -95,15 +82,20 @@ def s3_storage(
     }
 
 
-def default_storage_from_env() -> dict:
-    url = env_str("STORAGE_URL", "")
-    options = parse_storage_url(url) if url else _from_aws_variables()
-    if not options["bucket_name"]:
+def default_storage(
+    options: dict, *, connect_timeout: float, read_timeout: float, max_attempts: int, expiry: int
+) -> dict:
+    """The default storage: a private bucket when ``options`` name one, else the local disk.
+
+    ``options`` come from ``STORAGE_URL`` (``parse_storage_url``) or from
+    django-storages' own ``AWS_*`` variables, read in settings.py.
+    """
+    if not options.get("bucket_name"):
         return LOCAL
     return s3_storage(
         options,
-        connect_timeout=env_int("STORAGE_CONNECT_TIMEOUT", 5),
-        read_timeout=env_int("STORAGE_READ_TIMEOUT", 30),
-        max_attempts=env_int("STORAGE_MAX_ATTEMPTS", 3),
-        expiry=env_int("STORAGE_URL_EXPIRY_SECONDS", 300),
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=max_attempts,
+        expiry=expiry,
     )

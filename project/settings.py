@@ -314,8 +314,28 @@ WHITENOISE_USE_FINDERS = DEBUG
 # The default storage holds them: the local disk under MEDIA_ROOT, or with
 # STORAGE_URL (or django-storages' AWS_* variables) a private S3-compatible
 # bucket that every web and worker host shares (project/objectstorage.py).
+STORAGE_URL = env_str("STORAGE_URL", "")
+_storage_options = (
+    objectstorage.parse_storage_url(STORAGE_URL)
+    if STORAGE_URL
+    # django-storages' own variables; it reads AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY itself (or uses the machine's role).
+    else {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME", ""),
+        "location": env_str("AWS_LOCATION", ""),
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", ""),
+        "region_name": env_str("AWS_S3_REGION_NAME", ""),
+    }
+)
+STORAGE_URL_EXPIRY_SECONDS = env_int("STORAGE_URL_EXPIRY_SECONDS", 300)
 STORAGES = {
-    "default": objectstorage.default_storage_from_env(),
+    "default": objectstorage.default_storage(
+        _storage_options,
+        connect_timeout=env_int("STORAGE_CONNECT_TIMEOUT", 5),
+        read_timeout=env_int("STORAGE_READ_TIMEOUT", 30),
+        max_attempts=env_int("STORAGE_MAX_ATTEMPTS", 3),
+        expiry=STORAGE_URL_EXPIRY_SECONDS,
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -493,8 +513,9 @@ PRIVATE_FILES_ACCEL_PREFIX = env_str("PRIVATE_FILES_ACCEL_PREFIX", "")
 STORAGE_DOWNLOAD = env_str("STORAGE_DOWNLOAD", "redirect")
 if STORAGE_DOWNLOAD not in ("redirect", "stream"):
     raise ImproperlyConfigured("STORAGE_DOWNLOAD must be 'redirect' or 'stream'.")
-STORAGE_URL_EXPIRY_SECONDS = env_int("STORAGE_URL_EXPIRY_SECONDS", 300)
-IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 50)
+# A million-row product CSV is about 90 MB (IMPORT_MAX_ROWS); nginx allows a
+# little more (NGINX_MAX_BODY_SIZE in docker-compose.yml).
+IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 200)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 # How many invalid rows the preview page lists (the error report has them all).
 IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)

@@ -257,7 +257,7 @@ class Stack:
             "NGINX_STATIC_ROOT": self.env["STATIC_ROOT"],
             "NGINX_DOCS_ROOT": str(self.tmp / "site"),
             "NGINX_MEDIA_ROOT": self.env["MEDIA_ROOT"],
-            "NGINX_MAX_BODY_SIZE": "60m",
+            "NGINX_MAX_BODY_SIZE": "210m",
         }
         # nginx terminating TLS: the production mode the checks go through.
         tls = render_nginx(

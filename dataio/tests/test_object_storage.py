@@ -243,14 +243,7 @@ def test_expiry_deletes_the_objects_and_the_orphans(admin_user, bucket, settings
 
 
 # --- the worker's side ---------------------------------------------------------
-# These run the job functions a worker runs (dataio.pipeline). They need the
-# callers of dataio.files to stop asking for a local path (H4's report lists
-# the change to dataio/pipeline.py, dataio/imports.py and
-# dataio/admin_mixins.py); until then they fail and are marked so.
-CALLERS = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/imports/admin_mixins still ask dataio.files for a local path",
-)
+# These run the job functions a worker runs (dataio.pipeline).
 
 
 @pytest.fixture
@@ -270,7 +263,6 @@ def _queued_export(client, fmt: str) -> TaskNotification:
     return TaskNotification.objects.latest("pk")
 
 
-@CALLERS
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_export_lands_in_the_bucket_and_not_on_disk(
     admin_client, bucket, catalog, settings, fmt
@@ -294,7 +286,6 @@ def test_an_export_lands_in_the_bucket_and_not_on_disk(
         assert "OLD-1" in [cell.value for cell in sheet["A"]] + [cell.value for cell in sheet[2]]
 
 
-@CALLERS
 def test_an_upload_is_imported_from_the_bucket(admin_client, bucket, catalog, settings):
     content = (
         b"serial_number,title,brand,product_model,category,cost_price,sell_price\n"
@@ -325,7 +316,6 @@ def test_an_upload_is_imported_from_the_bucket(admin_client, bucket, catalog, se
     assert _on_disk(settings) == []
 
 
-@CALLERS
 def test_a_hung_storage_fails_the_export_with_a_clear_message(admin_client, catalog, hung_storage):
     notification = _queued_export(admin_client, "csv")
     started = time.monotonic()
