@@ -422,8 +422,16 @@ def _copy_sql(model, columns: tuple[str, ...]) -> str:
     return f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
 
 
+# The API's change feed (integrations/changefeed.py) skips a transaction that
+# sets this: a demo's millions of rows are read by a first full sync, not
+# followed one by one.
+FEED_OFF = "SET LOCAL inventory.change_feed = 'off'"
+FEED_ON = "SET LOCAL inventory.change_feed = 'on'"
+
+
 def _write_batch(pg, item: list[tuple[str, str]]) -> None:
     with pg.cursor() as raw:
+        raw.execute(FEED_OFF)
         for sql, text in item:
             if text:
                 with raw.copy(sql) as copy:
@@ -507,10 +515,13 @@ def _copy_batches(batches: Iterator[_Batch], *, connections: int) -> None:
             thread.join()
     if failure:
         raise failure[0]
-    if deferred:
-        # Back to their declared mode for the rest of the caller's transaction.
+    if shared:
         with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
+            # The rest of the caller's transaction is followed by the feed again.
+            cursor.execute(FEED_ON)
+            if deferred:
+                # Back to their declared mode for the rest of the caller's transaction.
+                cursor.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
 
 
 def _deferred_foreign_keys(cursor) -> str:

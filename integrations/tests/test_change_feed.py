@@ -185,3 +185,14 @@ def test_a_bulk_load_may_leave_the_feed_out(transactional_db):
     assert not Change.objects.exists()
     ProductFactory()
     assert Change.objects.count() == 1
+
+
+@pytest.mark.postgresql_only
+def test_seeding_a_demo_leaves_the_feed_out(transactional_db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", products=30, movements=120, seed=1, verbosity=0)
+    assert Product.objects.count() == 30
+    assert not Change.objects.exists()
+    ProductFactory()
+    assert Change.objects.count() == 1
