@@ -5,10 +5,10 @@ are what a client's first full sync (the list endpoints) reads. The purge
 task runs nightly and is an ordinary periodic task an admin can change.
 """
 
-from django.conf import settings
 from django.db import migrations, models
 
 from integrations import changefeed
+from project import beat
 
 
 def install(apps, schema_editor):
@@ -23,34 +23,21 @@ PURGE_TASK = "Purge the change feed"
 
 
 def create_purge_task(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    fields = {
-        "minute": "45",
-        "hour": "4",
-        "day_of_week": "*",
-        "day_of_month": "*",
-        "month_of_year": "*",
-        "timezone": settings.TIME_ZONE,
-    }
-    schedule = CrontabSchedule.objects.filter(**fields).first()
-    schedule = schedule or CrontabSchedule.objects.create(**fields)
-    PeriodicTask.objects.get_or_create(
+    beat.create_daily_task(
+        apps,
         name=PURGE_TASK,
-        defaults={
-            "task": "integrations.purge_change_feed",
-            "crontab": schedule,
-            "description": "Deletes change feed rows older than CHANGE_FEED_RETENTION_DAYS.",
-        },
+        task="integrations.purge_change_feed",
+        hour=4,
+        minute=45,
+        description="Deletes change feed rows older than CHANGE_FEED_RETENTION_DAYS.",
     )
 
 
 def delete_purge_task(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=PURGE_TASK).delete()
+    beat.delete_task(apps, PURGE_TASK)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("integrations", "0001_initial"),
         ("catalog", "0002_product_list_and_search_indexes"),
@@ -60,28 +47,49 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='FeedPurge',
+            name="FeedPurge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('txid', models.BigIntegerField(default=0)),
-                ('change_id', models.BigIntegerField(default=0)),
-                ('purged_at', models.DateTimeField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("txid", models.BigIntegerField(default=0)),
+                ("change_id", models.BigIntegerField(default=0)),
+                ("purged_at", models.DateTimeField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('txid', models.BigIntegerField()),
-                ('kind', models.CharField(choices=[('product', 'product'), ('inflow', 'inflow'), ('outflow', 'outflow')], max_length=10)),
-                ('object_id', models.BigIntegerField()),
-                ('op', models.CharField(choices=[('upsert', 'created or changed'), ('delete', 'deleted')], max_length=10)),
-                ('at', models.DateTimeField()),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("txid", models.BigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("product", "product"),
+                            ("inflow", "inflow"),
+                            ("outflow", "outflow"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                (
+                    "op",
+                    models.CharField(
+                        choices=[("upsert", "created or changed"), ("delete", "deleted")],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': 'change',
-                'verbose_name_plural': 'changes',
-                'indexes': [models.Index(fields=['txid', 'id'], name='integrations_change_order')],
+                "verbose_name": "change",
+                "verbose_name_plural": "changes",
+                "indexes": [models.Index(fields=["txid", "id"], name="integrations_change_order")],
             },
         ),
         migrations.RunPython(install, uninstall),

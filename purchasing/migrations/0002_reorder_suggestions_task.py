@@ -4,39 +4,26 @@ An ordinary periodic task (django-celery-beat): listed and editable in the
 periodic tasks admin, created once; from then on it belongs to the admins.
 """
 
-from django.conf import settings
 from django.db import migrations
+
+from project import beat
 
 SUGGESTIONS_TASK = "Prepare reorder suggestions"
 
 
 def create_suggestions_task(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    fields = {
-        "minute": "0",
-        "hour": "7",
-        "day_of_week": "*",
-        "day_of_month": "*",
-        "month_of_year": "*",
-        "timezone": settings.TIME_ZONE,
-    }
-    schedule = CrontabSchedule.objects.filter(**fields).first()
-    schedule = schedule or CrontabSchedule.objects.create(**fields)
-    PeriodicTask.objects.get_or_create(
+    beat.create_daily_task(
+        apps,
         name=SUGGESTIONS_TASK,
-        defaults={
-            "task": "purchasing.prepare_reorder_suggestions",
-            "crontab": schedule,
-            "description": "Computes the reorder suggestions and notifies the Managers.",
-        },
+        task="purchasing.prepare_reorder_suggestions",
+        hour=7,
+        minute=0,
+        description="Computes the reorder suggestions and notifies the Managers.",
     )
 
 
 def delete_suggestions_task(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=SUGGESTIONS_TASK
-    ).delete()
+    beat.delete_task(apps, SUGGESTIONS_TASK)
 
 
 class Migration(migrations.Migration):
