@@ -94,10 +94,20 @@ def _short_label(iso_day: str) -> str:
 # --- charts -----------------------------------------------------------------
 
 
-def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
-    """Chart.js options close to unfold's defaults, plus legend and axes we need."""
+def _chart_options(*, legend=True, second_axis=False, horizontal=False, units=True) -> str:
+    """Chart.js options close to unfold's defaults, plus legend and axes we need.
+
+    ``units``: the value axis counts units, so its ticks are whole numbers (a
+    day of one sale otherwise shows 0.1, 0.2 ... 1.0); the second axis
+    always counts units.
+    """
     ticks = {"color": "#9ca3af"}
-    value_axis = {"beginAtZero": True, "ticks": ticks, "border": {"display": False}}
+    whole = {**ticks, "precision": 0}
+    value_axis = {
+        "beginAtZero": True,
+        "ticks": whole if units else ticks,
+        "border": {"display": False},
+    }
     category_axis = {
         "ticks": {**ticks, "autoSkip": not horizontal},
         "grid": {"display": False},
@@ -112,7 +122,7 @@ def _chart_options(*, legend=True, second_axis=False, horizontal=False) -> str:
         scales["y1"] = {
             "beginAtZero": True,
             "position": "right",
-            "ticks": ticks,
+            "ticks": whole,
             "grid": {"display": False},
             "border": {"display": False},
         }
@@ -192,7 +202,7 @@ def _daily_sales_chart(doc: dict, full: bool) -> dict:
         _("Revenue (line, left axis) and units (bars, right axis), last 30 days"),
         "bar",
         {"labels": labels, "datasets": [revenue, units]},
-        _chart_options(second_axis=True),
+        _chart_options(second_axis=True, units=False),
     )
 
 
@@ -239,7 +249,7 @@ def _paired_bars(key, title, description, labels, rows, first, second) -> dict:
                 for (label, field), color in ((first, PRIMARY), (second, PRIMARY_LIGHT))
             ],
         },
-        _chart_options(horizontal=True),
+        _chart_options(horizontal=True, units=False),
         height=360,
     )
 

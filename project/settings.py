@@ -449,6 +449,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "project.api.schema.declare_rate_limit_headers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "InflowReasonEnum": "movements.models.Inflow.Reason",
         "OutflowReasonEnum": "movements.models.Outflow.Reason",

@@ -133,3 +133,36 @@ class AutoSchema(openapi.AutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "")
                 responses[code] = response
         return responses
+
+
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "Requests this API client may make per period (its rate limit).",
+    "X-RateLimit-Remaining": "Requests left in the current period.",
+    "X-RateLimit-Reset": "Seconds until a request of the period is freed.",
+}
+
+
+def declare_rate_limit_headers(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: API clients' responses carry X-RateLimit-*.
+
+    Sent on every answer to a request authenticated as an API client
+    (integrations/throttling.py), so declared on every operation that takes
+    a bearer token.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or not operation.get("security"):
+                continue
+            if all(not requirement for requirement in operation["security"]):
+                continue  # public: no token, no client
+            for response in operation.get("responses", {}).values():
+                headers = response.setdefault("headers", {})
+                for name, description in RATE_LIMIT_HEADERS.items():
+                    headers.setdefault(
+                        name,
+                        {
+                            "schema": {"type": "integer", "minimum": 0},
+                            "description": f"API clients only. {description}",
+                        },
+                    )
+    return result

@@ -131,3 +131,12 @@ def test_movements_name_their_author_by_username(admin_api, admin_user):
     assert listed[0]["created_by"] == admin_user.username
     detail = admin_api.get(f"/api/v1/inflows/{created.json()['id']}/").json()
     assert detail == created.json()
+
+
+def test_rate_limit_headers_are_declared_where_a_token_is_taken(schema):
+    products = schema["paths"]["/api/v1/products/"]["get"]["responses"]["200"]
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
+        products["headers"]
+    )
+    token = schema["paths"]["/api/v1/token/"]["post"]["responses"]["200"]
+    assert "X-RateLimit-Limit" not in token.get("headers", {})
