@@ -151,4 +151,10 @@ def shop(db):
     ]
     for product in products[:6]:
         services.inflow_create(product=product, quantity=10, supplier=supplier)
+    # The dashboard reads cached metrics: write them for this shop now, so a
+    # page opened before the debounced refresh runs shows this shop and not
+    # the previous test's (the cache outlives the database flush).
+    from dashboard.metrics import metrics_refresh
+
+    metrics_refresh()
     return {"model": model, "category": category, "supplier": supplier, "products": products}
