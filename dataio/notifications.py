@@ -566,17 +566,38 @@ def notification_ledger_alert(*, differences) -> list[TaskNotification]:
         + "\n"
         + "\n".join(lines)
     )
+    return notices_send(
+        users=get_user_model().objects.filter(is_superuser=True, is_active=True),
+        task_type=TaskType.LEDGER_CHECK,
+        status=Status.FAILED,
+        message=message,
+        total_rows=len(differences),
+        invalid_rows=len(differences),
+        parameters={"product_ids": [d.product_id for d in differences[:1000]]},
+    )
+
+
+def notices_send(
+    *,
+    users,
+    task_type: str,
+    status: str,
+    message: str,
+    total_rows: int,
+    invalid_rows: int = 0,
+    parameters: dict,
+) -> list[TaskNotification]:
+    """A finished notice (no job ran, no file) in each of ``users``' notification centres."""
     now = timezone.now()
-    users = get_user_model().objects.filter(is_superuser=True, is_active=True)
     return TaskNotification.objects.bulk_create(
         TaskNotification(
             user=user,
-            task_type=TaskType.LEDGER_CHECK,
-            status=Status.FAILED,
+            task_type=task_type,
+            status=status,
             error_message=message,
-            total_rows=len(differences),
-            invalid_rows=len(differences),
-            parameters={"product_ids": [d.product_id for d in differences[:1000]]},
+            total_rows=total_rows,
+            invalid_rows=invalid_rows,
+            parameters=parameters,
             started_at=now,
             completed_at=now,
         )

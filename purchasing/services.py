@@ -454,6 +454,7 @@ def reorder_suggestions_notify(*, today=None) -> int:
     from django.contrib.auth import get_user_model
     from django.utils.translation import ngettext
 
+    from dataio import notifications
     from dataio.models import TaskNotification
     from purchasing.selectors import reorder_suggestions
 
@@ -480,21 +481,13 @@ def reorder_suggestions_notify(*, today=None) -> int:
         + "\n"
         + "\n".join(lines)
     )
-    now = timezone.now()
     managers = get_user_model().objects.filter(groups__name=MANAGERS_GROUP, is_active=True)
-    # dataio.notifications has no service for a notice without a file yet
-    # (see the report of issue 15): the row is written here, as a finished job.
-    TaskNotification.objects.bulk_create(
-        TaskNotification(
-            user=user,
-            task_type=REORDER_TASK_TYPE,
-            status=TaskNotification.Status.COMPLETED,
-            error_message=message,
-            total_rows=count,
-            parameters={"suppliers": [group.supplier_id for group in groups]},
-            started_at=now,
-            completed_at=now,
-        )
-        for user in managers.distinct()
+    notifications.notices_send(
+        users=managers.distinct(),
+        task_type=REORDER_TASK_TYPE,
+        status=TaskNotification.Status.COMPLETED,
+        message=message,
+        total_rows=count,
+        parameters={"suppliers": [group.supplier_id for group in groups]},
     )
     return count
