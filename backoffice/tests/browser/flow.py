@@ -248,8 +248,12 @@ class Flow:
         # A download is a navigation the browser hands to its download
         # manager: Chromium reports it "aborted" although the file arrived.
         # select2 cancels its previous search when the person types on.
+        # Chromium fetches the favicon on its own and drops that fetch when
+        # the flow navigates on before it ends (a favicon that is missing is
+        # a 404, which _response reports).
         aborted = request.failure == "net::ERR_ABORTED"
-        if aborted and ("/download/" in request.url or "/admin/autocomplete/" in request.url):
+        dropped = ("/download/", "/admin/autocomplete/", "/favicon.")
+        if aborted and any(part in request.url for part in dropped):
             return
         self.problems.append(f"request failed: {request.method} {request.url} {request.failure}")
 
