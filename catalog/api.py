@@ -1,8 +1,7 @@
 """The catalog over the API: brands, categories, suppliers, models, products."""
 
 from django import forms
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -66,33 +65,6 @@ class ProductModelSerializer(ModelSerializer):
 
 MONEY = {"min_value": 0, "max_digits": 12, "decimal_places": 2}
 
-# Units on open purchase orders (purchasing.selectors.open_lines), written
-# through the reverse relation by name, as filter_supplier reads the ledger:
-# the catalog does not import the purchasing app (dependencies point the
-# other way). A correlated subquery: one column of the page's own query.
-_OPEN_LINES = "purchase_order_lines"
-_OPEN_STATES = ("draft", "sent", "partially_received")  # purchasing.PurchaseOrder.OPEN_STATES
-ON_ORDER = Coalesce(
-    Subquery(
-        Product.objects.filter(pk=OuterRef("pk"))
-        .annotate(
-            units=Sum(
-                F(f"{_OPEN_LINES}__quantity") - F(f"{_OPEN_LINES}__received_quantity"),
-                filter=Q(
-                    **{
-                        f"{_OPEN_LINES}__is_cancelled": False,
-                        f"{_OPEN_LINES}__received_quantity__lt": F(f"{_OPEN_LINES}__quantity"),
-                        f"{_OPEN_LINES}__order__state__in": _OPEN_STATES,
-                    }
-                ),
-            )
-        )
-        .values("units"),
-        output_field=IntegerField(),
-    ),
-    Value(0),
-)
-
 
 class ProductSerializer(ModelSerializer):
     brand = serializers.IntegerField(
@@ -101,22 +73,6 @@ class ProductSerializer(ModelSerializer):
     is_low_stock = serializers.BooleanField(
         read_only=True, help_text="Quantity at or below the reorder level."
     )
-    on_order = serializers.SerializerMethodField(
-        help_text="Units on open purchase orders (drafts included), not yet received."
-    )
-
-    def get_on_order(self, product) -> int:
-        # Read by the page's query (ProductViewSet); a created or changed
-        # product is read once more.
-        if hasattr(product, "on_order"):
-            return product.on_order
-        return (
-            Product.objects.filter(pk=product.pk)
-            .annotate(units=ON_ORDER)
-            .values_list("units", flat=True)
-            .first()
-            or 0
-        )
 
     class Meta:
         model = Product
@@ -140,7 +96,7 @@ class ProductSerializer(ModelSerializer):
             "on_order",
             *TIMESTAMPS,
         )
-        read_only_fields = ("quantity", *TIMESTAMPS)
+        read_only_fields = ("quantity", "on_order", *TIMESTAMPS)
         extra_kwargs = {
             "cost_price": MONEY,
             "sell_price": MONEY,
@@ -224,17 +180,10 @@ class ProductFilter(filters.FilterSet):
 
     def filter_low_stock(self, queryset, name, value):
         # Low stock is what still needs ordering: units already on open
-        # purchase orders are netted out. The plain rule first, so the
-        # subquery runs only for products at or below their level.
-        low = Q(quantity__lte=F("reorder_level"))
-        netted = (
-            queryset.filter(low)
-            .alias(_on_order=ON_ORDER)
-            .filter(reorder_level__gte=F("quantity") + F("_on_order"))
-        )
-        if value:
-            return netted
-        return queryset.exclude(pk__in=netted.values("pk"))
+        # purchase orders (the column the purchasing services keep) are
+        # netted out.
+        low = Q(reorder_level__gte=F("quantity") + F("on_order"))
+        return queryset.filter(low) if value else queryset.exclude(low)
 
 
 class ModelFilter(filters.FilterSet):
@@ -317,7 +266,7 @@ class ProductViewSet(CatalogViewSet):
     deactivate it instead.
     """
 
-    queryset = Product.objects.select_related("product_model").annotate(on_order=ON_ORDER)
+    queryset = Product.objects.select_related("product_model")
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
     search_fields = ("title", "serial_number")
@@ -334,7 +283,7 @@ class ProductViewSet(CatalogViewSet):
     )
     ordering = ("id",)
     list_fields = tuple(name for name in ProductSerializer.Meta.fields if name != "is_low_stock")
-    list_paths = {"brand": "product_model__brand_id", "on_order": ON_ORDER}
+    list_paths = {"brand": "product_model__brand_id"}
 
     def list_extra(self, rows):
         # Product.is_low_stock's rule, on the page's values: cheaper than an

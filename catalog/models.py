@@ -179,6 +179,18 @@ class Product(TimeStampedModel):
         default=0,
         help_text=_("At or below this quantity the product counts as low stock."),
     )
+    # Units on open purchase orders, not yet received: kept by the
+    # purchasing services in the transaction that changes an order line
+    # (purchasing.services.on_order_recount), so that lists and the low-stock
+    # filter read a column instead of summing order lines per row. A default
+    # in the database too: bulk loads (COPY in seed_demo) leave it out.
+    on_order = models.PositiveIntegerField(
+        _("on order"),
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=_("Units on open purchase orders (drafts included), not yet received."),
+    )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
     ean = models.CharField(

@@ -143,6 +143,15 @@ class PurchaseOrderAdmin(ModelAdmin):
         # A sent order is history (the supplier has it): cancel it instead.
         return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
 
+    def delete_model(self, request, obj):
+        services.order_delete(order=obj)
+
+    def delete_queryset(self, request, queryset):
+        # Drafts only (has_delete_permission); one by one, so each keeps the
+        # products' units on order right.
+        for order in queryset:
+            services.order_delete(order=order)
+
     def save_model(self, request, obj, form, change):
         if change and not form.changed_data:
             return  # a read-only page saved as it was: nothing to change

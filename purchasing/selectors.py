@@ -118,7 +118,7 @@ def reorder_suggestions(
 
     For each active product at or below its reorder level: reorder level +
     lead time x average daily sales of the last 30 days (from the daily
-    rollups) - stock - units on open orders, rounded up to the preferred
+    rollups) - stock - units on open orders (``Product.on_order``), rounded up to the preferred
     supplier's pack size. Products with nothing to order are left out;
     products with no preferred supplier form a group of their own.
     """
@@ -137,7 +137,6 @@ def reorder_suggestions(
                 "supplier_links", condition=Q(supplier_links__is_preferred=True)
             ),
             sold=Coalesce(Subquery(sold, output_field=IntegerField()), Value(0)),
-            on_order=on_order_subquery(),
         )
         .order_by("preferred__supplier__name", "title", "pk")
     )

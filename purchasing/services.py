@@ -111,6 +111,32 @@ def _make_line(order: PurchaseOrder, line: LineInput, index: int) -> PurchaseOrd
     return PurchaseOrderLine(order=order, product=product, quantity=quantity, unit_cost=unit_cost)
 
 
+def on_order_recount(product_ids: Iterable[int]) -> None:
+    """Write ``Product.on_order`` of these products from their open lines.
+
+    Called at the end of every change of lines or order states, in its
+    transaction. The product rows are locked first (the ledger's lock, in
+    its order): a concurrent change of another order with the same product
+    waits, and its sum, read after our commit, counts our lines too. A
+    plain UPDATE with the sum would not: PostgreSQL re-checks only the row,
+    not the subquery, after waiting for a lock. ``updated_at`` moves, so an
+    integrator syncing with ``updated_after`` sees the new figure.
+    """
+    from purchasing.selectors import on_order_subquery
+
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    ledger.lock_products(ids)
+    Product.objects.filter(pk__in=ids).update(
+        on_order=on_order_subquery(), updated_at=timezone.now()
+    )
+
+
+def _product_ids(order: PurchaseOrder) -> list[int]:
+    return list(order.lines.values_list("product_id", flat=True))
+
+
 # --- supplier products -------------------------------------------------------
 @transaction.atomic
 def supplier_product_save(*, link: SupplierProduct) -> SupplierProduct:
@@ -147,9 +173,10 @@ def order_create(
 ) -> PurchaseOrder:
     """A draft order to ``supplier``; a line's unit cost defaults to the last one paid."""
     order = PurchaseOrder.objects.create(supplier=supplier, note=note, created_by=user)
-    PurchaseOrderLine.objects.bulk_create(
+    created = PurchaseOrderLine.objects.bulk_create(
         [_make_line(order, line, index) for index, line in enumerate(lines)]
     )
+    on_order_recount(line.product_id for line in created)
     return order
 
 
@@ -170,11 +197,23 @@ def order_update(
         locked.note = note
     locked.save(update_fields=["supplier", "note"])
     if lines is not None:
+        before = _product_ids(locked)
         locked.lines.all().delete()
-        PurchaseOrderLine.objects.bulk_create(
+        created = PurchaseOrderLine.objects.bulk_create(
             [_make_line(locked, line, index) for index, line in enumerate(lines)]
         )
+        on_order_recount([*before, *(line.product_id for line in created)])
     return locked
+
+
+@transaction.atomic
+def order_delete(*, order: PurchaseOrder) -> None:
+    """Delete a draft and its lines (a sent order is history: cancel it instead)."""
+    locked = _lock_order(order)
+    _refuse_unless_draft(locked)
+    products = _product_ids(locked)
+    locked.delete()
+    on_order_recount(products)
 
 
 @transaction.atomic
@@ -184,9 +223,13 @@ def order_line_save(*, line: PurchaseOrderLine) -> PurchaseOrderLine:
     _refuse_unless_draft(order)
     _check_quantity(line.quantity, "quantity")
     _check_cost(line.unit_cost, "unit_cost")
+    # A changed line may have changed product: the old one is recounted too.
+    before = PurchaseOrderLine.objects.filter(pk=line.pk).values_list("product_id", flat=True)
+    products = [*before, line.product_id] if line.pk else [line.product_id]
     line.received_quantity = 0
     line.is_cancelled = False
     line.save()
+    on_order_recount(products)
     return line
 
 
@@ -195,6 +238,7 @@ def order_line_delete(*, line: PurchaseOrderLine) -> None:
     order = _lock_order(line.order_id)
     _refuse_unless_draft(order)
     line.delete()
+    on_order_recount([line.product_id])
 
 
 @transaction.atomic
@@ -230,6 +274,7 @@ def order_cancel(*, order: PurchaseOrder, user) -> PurchaseOrder:
     locked.cancelled_by = user
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["state", "cancelled_by", "cancelled_at"])
+    on_order_recount(_product_ids(locked))
     return locked
 
 
@@ -273,6 +318,7 @@ def order_line_cancel(*, line: PurchaseOrderLine, user) -> PurchaseOrderLine:
     locked.is_cancelled = True
     locked.save(update_fields=["is_cancelled"])
     _settle_state(order, user)
+    on_order_recount([locked.product_id])
     return locked
 
 
@@ -371,6 +417,7 @@ def order_receive(
     locked.received_at = now
     locked.save(update_fields=["received_by", "received_at"])
     _settle_state(locked, user)
+    on_order_recount(order_lines[item.line].product_id for item in requested)
     return receipts
 
 
@@ -412,6 +459,7 @@ def receipt_reverse(*, receipt: Receipt, user, note: str = "") -> Receipt:
     line.received_quantity -= locked.quantity
     line.save(update_fields=["received_quantity"])
     _settle_state(order, user)
+    on_order_recount([line.product_id])
     return locked
 
 
