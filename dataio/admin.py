@@ -53,7 +53,7 @@ class TaskNotificationAdmin(ModelAdmin):
         "unchanged_rows",
         "invalid_rows",
         "progress",
-        "error_message",
+        "error_text",
         "is_read",
         "created_at",
         "started_at",
@@ -179,11 +179,19 @@ class TaskNotificationAdmin(ModelAdmin):
 
     @display(description=_("message"))
     def error_text(self, obj):
+        # The column holds a failure's reason and also the text of a notice
+        # that reports news (the morning's reorder suggestions): red only
+        # when something went wrong.
         if not obj.error_message:
             return ""
+        failed = obj.status == TaskNotification.Status.FAILED or obj.invalid_rows
+        colour = (
+            "text-red-600 dark:text-red-400"
+            if failed
+            else "text-font-default-light dark:text-font-default-dark"
+        )
         return format_html(
-            '<span class="whitespace-pre-line text-red-600 dark:text-red-400">{}</span>',
-            obj.error_message,
+            '<span class="whitespace-pre-line {}">{}</span>', colour, obj.error_message
         )
 
     @display(description=_("actions"))
