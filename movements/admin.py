@@ -120,7 +120,12 @@ class MovementAdmin(ImportExportMixin, ModelAdmin):
         # someone else reversed it gets the ledger's message, not a 403).
         actions = super().get_actions_detail(request, object_id)
         movement = self.get_object(request, object_id)
-        if movement is None or movement.reverses_id or movement.is_reversed:
+        if (
+            movement is None
+            or movement.reverses_id
+            or movement.is_reversed
+            or services.movement_owner_refusal(movement)
+        ):
             actions = [item for item in actions if not item.action_name.endswith("_reverse_detail")]
         return actions
 

@@ -6,7 +6,7 @@ API views, imports and tasks call these functions; nothing else writes
 ``quantity`` or a movement.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -290,19 +290,48 @@ def _outflow_create_in_one_statement(
     return outflow
 
 
+# Movements another app records for a document of its own (a purchase
+# order's receipt). Reversed from the Inflows page, the document would not
+# follow (the order would not expect the units again), so the app that owns
+# such a movement registers here, in its AppConfig.ready(), a function that
+# returns the message refusing a direct reversal; the app itself reverses
+# with ``by_owner=True``. The ledger imports no app above it.
+_owner_checks: list[Callable[[Inflow | Outflow], str | None]] = []
+
+
+def movement_owner_register(check: Callable[[Inflow | Outflow], str | None]) -> None:
+    if check not in _owner_checks:
+        _owner_checks.append(check)
+
+
+def movement_owner_refusal(movement: Inflow | Outflow) -> str | None:
+    """Why ``movement`` may be reversed only through the app that recorded it, or None."""
+    for check in _owner_checks:
+        message = check(movement)
+        if message:
+            return message
+    return None
+
+
 @transaction.atomic
-def movement_reverse(*, movement: Inflow | Outflow, user=None, note: str = "") -> Inflow | Outflow:
+def movement_reverse(
+    *, movement: Inflow | Outflow, user=None, note: str = "", by_owner: bool = False
+) -> Inflow | Outflow:
     """Record the movement that cancels ``movement`` and return it.
 
     An inflow is reversed by a correcting outflow (refused if the units are
     no longer in stock), an outflow by a correcting inflow. A movement is
-    reversed at most once, and a reversal is not itself reversed.
+    reversed at most once, and a reversal is not itself reversed. A movement
+    an app recorded for a document of its own is reversed by that app
+    (``by_owner``), never directly.
     """
     if movement.reverses_id is not None:
         raise ReversalRefused(
             _("%(movement)s is itself a reversal; record a new movement instead.")
             % {"movement": movement}
         )
+    if not by_owner and (refusal := movement_owner_refusal(movement)):
+        raise ReversalRefused(refusal)
     # Taking the product lock first serialises concurrent reversals of the
     # same movement: the second one sees the first one's row below.
     _lock_product(movement.product_id)

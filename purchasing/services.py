@@ -449,6 +449,7 @@ def receipt_reverse(*, receipt: Receipt, user, note: str = "") -> Receipt:
         raise StateRefused(_("This receipt was already reversed."))
     reversal = ledger.movement_reverse(
         movement=locked.inflow,
+        by_owner=True,
         user=user,
         note=note or _("Reversal of a receipt of %(order)s") % {"order": order.number},
     )
@@ -461,6 +462,23 @@ def receipt_reverse(*, receipt: Receipt, user, note: str = "") -> Receipt:
     _settle_state(order, user)
     on_order_recount([line.product_id])
     return locked
+
+
+def receipt_reversal_refusal(movement) -> str | None:
+    """Refuses reversing a receipt's inflow from the Inflows page (the ledger asks).
+
+    Reversed there, the order line would not expect the units again; the
+    receipt's own reversal (``receipt_reverse``) does both.
+    """
+    if not isinstance(movement, Inflow):
+        return None
+    receipt = Receipt.objects.filter(inflow=movement).select_related("line__order").first()
+    if receipt is None:
+        return None
+    return _(
+        "%(movement)s is a receipt of purchase order %(order)s: reverse it from the "
+        "order's receipts (Purchasing > Receipts), so that the order expects the units again."
+    ) % {"movement": movement, "order": receipt.line.order.number}
 
 
 # --- suggestions -------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
+from movements import services as ledger
 from movements.models import Inflow, Outflow
 from purchasing import services
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
@@ -130,6 +131,31 @@ def test_reversing_a_receipt_reverses_its_inflow_and_reopens_the_line(sent_order
     # Reopened: it can be received again.
     services.order_receive(order=order, user=None, lines=[ReceiveInput(line.pk, 10)])
     call_command("check_ledger")
+
+
+def test_a_receipt_s_inflow_is_reversed_only_through_its_receipt(sent_order, admin_client):
+    """From the Inflows page the order would not follow: refused, and not offered."""
+    order = sent_order(quantities=(10,))
+    (line,) = _lines(order)
+    (receipt,) = services.order_receive(order=order, user=None, lines=[ReceiveInput(line.pk, 4)])
+    with pytest.raises(ledger.ReversalRefused, match=f"receipt of purchase order {order.number}"):
+        ledger.movement_reverse(movement=receipt.inflow)
+    assert not Outflow.objects.exists()
+    page = admin_client.get(
+        f"/admin/movements/inflow/{receipt.inflow_id}/change/", HTTP_HOST="localhost"
+    )
+    assert page.status_code == 200 and "/reverse/" not in page.content.decode()
+    refused = admin_client.post(
+        f"/admin/movements/inflow/{receipt.inflow_id}/reverse/", HTTP_HOST="localhost", follow=True
+    )
+    assert "Purchasing &gt; Receipts" in refused.content.decode()
+    # An inflow typed by hand is still reversed from its page.
+    typed = ledger.inflow_create(product=line.product_id, quantity=2, supplier=order.supplier)
+    page = admin_client.get(f"/admin/movements/inflow/{typed.pk}/change/", HTTP_HOST="localhost")
+    assert "/reverse/" in page.content.decode()
+    services.receipt_reverse(receipt=receipt, user=None)
+    line.refresh_from_db()
+    assert line.received_quantity == 0
 
 
 def test_only_a_line_with_nothing_received_can_be_cancelled(sent_order):
