@@ -44,6 +44,11 @@ def sidebar_navigation(request) -> list[dict]:
             "title": _("Purchasing"),
             "separator": True,
             "items": [
+                {
+                    # Where a low stock turns into an order (the morning notice points here).
+                    **_item(_("Reorder suggestions"), "lightbulb", "purchasing", "purchaseorder"),
+                    "link": reverse_lazy("admin:purchasing_purchaseorder_suggestions"),
+                },
                 _item(_("Purchase orders"), "shopping_cart", "purchasing", "purchaseorder"),
                 _item(_("Receipts"), "inventory", "purchasing", "receipt"),
                 _item(_("Supplier products"), "handshake", "purchasing", "supplierproduct"),
