@@ -215,9 +215,20 @@ class PurchaseOrderAdmin(ModelAdmin):
     def _change_url(self, order):
         return reverse("admin:purchasing_purchaseorder_change", args=[order.pk])
 
-    def _run(self, request, order, change, done):
+    def _run(self, request, order, change, done, *, confirm, explanation):
+        # Send and Cancel are links in the action bar (a GET): the link asks,
+        # the button on that page (a POST) changes the order.
         if request.method != "POST":
-            return redirect(self._change_url(order))
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "order": order,
+                "title": f"{confirm}: {order.number}",
+                "confirm": confirm,
+                "explanation": explanation,
+                "back_url": self._change_url(order),
+            }
+            return TemplateResponse(request, "purchasing/confirm_order_change.html", context)
         try:
             change(order=order, user=request.user)
         except services.PurchasingError as error:
@@ -229,12 +240,34 @@ class PurchaseOrderAdmin(ModelAdmin):
     @action(description=_("Send"), url_path="send", icon="send", permissions=["change"])
     def send_detail(self, request, object_id):
         order = self._order_or_404(request, object_id)
-        return self._run(request, order, services.order_send, _("%(order)s sent."))
+        return self._run(
+            request,
+            order,
+            services.order_send,
+            _("%(order)s sent."),
+            confirm=_("Send the order"),
+            explanation=_(
+                "Once sent, %(order)s to %(supplier)s can no longer be changed: it waits for its "
+                "units, which are received from its page."
+            )
+            % {"order": order.number, "supplier": order.supplier},
+        )
 
     @action(description=_("Cancel order"), url_path="cancel", icon="cancel", permissions=["change"])
     def cancel_detail(self, request, object_id):
         order = self._order_or_404(request, object_id)
-        return self._run(request, order, services.order_cancel, _("%(order)s cancelled."))
+        return self._run(
+            request,
+            order,
+            services.order_cancel,
+            _("%(order)s cancelled."),
+            confirm=_("Cancel the order"),
+            explanation=_(
+                "Cancelling %(order)s takes its units off order for good; it stays in the list "
+                "as cancelled."
+            )
+            % {"order": order.number},
+        )
 
     @action(
         description=_("Cancel lines"), url_path="cancel-lines", icon="block", permissions=["change"]
