@@ -22,6 +22,9 @@ class TaskNotification(models.Model):
         IMPORT_PREVIEW = "import_preview", _("Import check (preview)")
         IMPORT = "import", _("Import")
         LEDGER_CHECK = "ledger_check", _("Ledger check")
+        REORDER_SUGGESTIONS = "reorder_suggestions", _("Reorder suggestions")
+        NFE_PREVIEW = "nfe_preview", _("NF-e check (preview)")
+        NFE_RECEIVE = "nfe_receive", _("NF-e receipt")
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"

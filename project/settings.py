@@ -523,6 +523,8 @@ IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 200)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 # How many invalid rows the preview page lists (the error report has them all).
 IMPORT_PREVIEW_MAX_ERRORS = env_int("IMPORT_PREVIEW_MAX_ERRORS", 200)
+# Our CNPJ: an NF-e addressed to another one is refused on receipt. Empty: any.
+INVENTORY_COMPANY_CNPJ = env_str("INVENTORY_COMPANY_CNPJ", "")
 # Workbooks and JSON are first parsed in a child process with these limits
 # (dataio.probe): a crafted file cannot kill or hang the worker.
 IMPORT_READER_MAX_MEMORY_MB = env_int("IMPORT_READER_MAX_MEMORY_MB", 2048)

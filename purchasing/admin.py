@@ -444,3 +444,215 @@ class ReceiptAdmin(ModelAdmin):
             "title": _("Reverse %(receipt)s") % {"receipt": receipt},
         }
         return TemplateResponse(request, "purchasing/confirm_reverse_receipt.html", context)
+
+
+# --- NF-e XML receipts ---------------------------------------------------------
+# Importing the tasks here registers them in the worker, which loads the admin.
+from purchasing.models import NFeReceipt, NFeReceiptLine  # noqa: E402
+from purchasing.nfe import tasks as _nfe_tasks  # noqa: E402, F401
+
+
+class NFeReceiptLineInline(TabularInline):
+    model = NFeReceiptLine
+    extra = 0
+    can_delete = False
+    fields = (
+        "item",
+        "supplier_code",
+        "ean",
+        "description",
+        "product",
+        "matched_by",
+        "quantity",
+        "line_cost",
+        "unit_cost",
+        "inflow",
+        "order_receipt",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NFeReceipt)
+class NFeReceiptAdmin(ModelAdmin):
+    """Notes received are read here; "Import NF-e XML" uploads, previews and confirms."""
+
+    list_display = ("number", "series", "supplier", "total", "order", "created_by", "created_at")
+    list_select_related = ("supplier", "order", "created_by")
+    search_fields = ("access_key", "number", "supplier__name", "supplier__cnpj")
+    list_filter = ("supplier",)
+    list_filter_submit = True
+    readonly_fields = (
+        "access_key",
+        "number",
+        "series",
+        "issued_at",
+        "supplier",
+        "order",
+        "total",
+        "file_name",
+        "created_by",
+        "created_at",
+    )
+    fields = readonly_fields
+    inlines = (NFeReceiptLineInline,)
+    actions_list = ("import_nfe",)
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or _can_receive(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or _can_receive(request)
+
+    def has_receive_permission(self, request, obj=None):
+        return _can_receive(request)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "import/<int:job>/",
+                self.admin_site.admin_view(self.nfe_job_view),
+                name="purchasing_nfereceipt_job",
+            ),
+            *super().get_urls(),
+        ]
+
+    @action(
+        description=_("Import NF-e XML"), url_path="import", icon="upload", permissions=["receive"]
+    )
+    def import_nfe(self, request):
+        from purchasing.nfe import services as nfe
+
+        if request.method == "POST":
+            try:
+                job = nfe.nfe_upload(user=request.user, uploads=request.FILES.getlist("files"))
+            except nfe.NFeError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                if job.status == job.Status.FAILED:
+                    self.message_user(request, job.error_message, messages.ERROR)
+                return redirect(reverse("admin:purchasing_nfereceipt_job", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import NF-e XML"),
+        }
+        return TemplateResponse(request, "purchasing/nfe_upload.html", context)
+
+    def nfe_job_view(self, request, job):
+        """A job's page: waiting, the preview (pick products, choose orders, confirm), or done."""
+        from dataio import notifications
+        from dataio.models import TaskNotification
+
+        if not _can_receive(request):
+            raise Http404
+        types = (TaskNotification.TaskType.NFE_PREVIEW, TaskNotification.TaskType.NFE_RECEIVE)
+        notification = (
+            notifications.visible_to(request.user).filter(pk=job, task_type__in=types).first()
+        )
+        if notification is None:
+            raise Http404
+        preview = notification.stock_impact if notification.status == "completed" else {}
+        problems = []
+        if request.method == "POST" and notification.task_type == types[0]:
+            confirmed, problems = self._nfe_confirm(request, notification, preview)
+            if confirmed is not None:
+                return redirect(reverse("admin:purchasing_nfereceipt_job", args=[confirmed.pk]))
+        receipts = []
+        if notification.task_type == types[1] and notification.status == "completed":
+            ids = (notification.stock_impact or {}).get("receipts", [])
+            receipts = list(NFeReceipt.objects.filter(pk__in=ids).select_related("supplier"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "job": notification,
+            "is_preview": notification.task_type == types[0],
+            "preview": preview,
+            "posted": request.POST,
+            "problems": problems,
+            "receipts": receipts,
+            "waiting": not notification.is_finished,
+            "title": _("NF-e receipt")
+            if notification.task_type == types[1]
+            else _("NF-e check (preview)"),
+        }
+        return TemplateResponse(request, "purchasing/nfe_preview.html", context)
+
+    def _nfe_confirm(self, request, notification, preview):
+        """Read the picks and orders from the preview form and queue the receipt."""
+        from django.db.models import Q
+
+        from catalog.models import Product
+        from purchasing.nfe import services as nfe
+
+        if not preview.get("notes"):
+            return None, [_("This upload is not checked yet.")]
+        problems: list[str] = []
+        typed: dict[tuple[str, int], str] = {}
+        orders: dict[str, int] = {}
+        for note in preview["notes"]:
+            if note.get("error"):
+                problems.append(f"{note['file']}: {note['error']}")
+                continue
+            key = note["access_key"]
+            order = request.POST.get(f"order_{key}", "").strip()
+            if order.isdigit():
+                orders[key] = int(order)
+            for line in note["lines"]:
+                value = request.POST.get(f"pick_{key}_{line['item']}", "").strip()
+                if value:
+                    typed[(key, line["item"])] = value
+                elif line["product"] is None:
+                    problems.append(
+                        _("%(file)s, line %(item)s (%(description)s): pick a product.")
+                        % {"file": note["file"], **line}
+                    )
+        values = set(typed.values())
+        found = {}
+        for product in Product.objects.filter(Q(serial_number__in=values) | Q(ean__in=values)):
+            found[product.serial_number] = product.pk
+            if product.ean:
+                found.setdefault(product.ean, product.pk)
+        picks: dict[str, dict[str, int]] = {}
+        for (key, item), value in typed.items():
+            if value not in found:
+                problems.append(
+                    _("Line %(item)s: no product has the SKU or EAN “%(value)s”.")
+                    % {"item": item, "value": value}
+                )
+                continue
+            picks.setdefault(key, {})[str(item)] = found[value]
+        if problems:
+            return None, problems
+        try:
+            job = nfe.nfe_confirm(
+                preview=notification, user=request.user, picks=picks, orders=orders
+            )
+        except nfe.NFeError as error:
+            return None, [error.message]
+        if job.status == job.Status.FAILED:
+            self.message_user(request, job.error_message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("The receipt is queued; this page shows the result when it is done."),
+                messages.SUCCESS,
+            )
+        return job, []

@@ -300,3 +300,117 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return _("Receipt #%(id)s: +%(quantity)s") % {"id": self.pk, "quantity": self.quantity}
+
+
+class NFeReceipt(models.Model):
+    """An NF-e (electronic invoice) received into stock, once: its access key is unique.
+
+    Written by ``purchasing.nfe.services.nfe_receive`` in the transaction of
+    the inflows it made; the unique access key is what makes a second
+    receipt of the same note, even at the same moment, fail instead of
+    counting the goods twice.
+    """
+
+    access_key = models.CharField(_("access key"), max_length=44)
+    number = models.CharField(_("NF-e number"), max_length=9)
+    series = models.CharField(_("series"), max_length=3, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        related_name="nfe_receipts",
+        verbose_name=_("supplier"),
+    )
+    order = models.ForeignKey(
+        PurchaseOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nfe_receipts",
+        verbose_name=_("purchase order"),
+    )
+    total = models.DecimalField(_("note total"), max_digits=15, decimal_places=2)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    created_by = _user(_("received by"))
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("NF-e receipt")
+        verbose_name_plural = _("NF-e receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["access_key"],
+                name="purchasing_nfereceipt_access_key_uniq",
+                violation_error_message=_("This NF-e was already received."),
+            ),
+            models.CheckConstraint(
+                condition=Q(access_key__regex=r"^[0-9]{44}$"),
+                name="purchasing_nfereceipt_access_key_44_digits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("NF-e %(number)s (%(supplier)s)") % {
+            "number": self.number,
+            "supplier": self.supplier,
+        }
+
+
+class NFeReceiptLine(models.Model):
+    """One line (det) of a received NF-e: what it matched and the movement it made."""
+
+    receipt = models.ForeignKey(
+        NFeReceipt, on_delete=models.CASCADE, related_name="lines", verbose_name=_("NF-e receipt")
+    )
+    item = models.PositiveIntegerField(_("item"))
+    supplier_code = models.CharField(_("supplier's code"), max_length=60, blank=True)
+    ean = models.CharField(_("EAN/GTIN"), max_length=14, blank=True)
+    description = models.CharField(_("description"), max_length=120, blank=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="nfe_lines", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("units received"))
+    line_cost = models.DecimalField(
+        _("line cost"),
+        max_digits=15,
+        decimal_places=2,
+        help_text=_("The line's value with its share of freight, insurance, discounts and taxes."),
+    )
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=12, decimal_places=2)
+    matched_by = models.CharField(_("matched by"), max_length=16)
+    inflow = models.OneToOneField(
+        Inflow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nfe_line",
+        verbose_name=_("inflow"),
+    )
+    # Several lines of one note may be one product of the order: one receipt of its line.
+    order_receipt = models.ForeignKey(
+        Receipt,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nfe_lines",
+        verbose_name=_("order receipt"),
+    )
+
+    class Meta:
+        ordering = ["receipt", "item"]
+        verbose_name = _("NF-e receipt line")
+        verbose_name_plural = _("NF-e receipt lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt", "item"], name="purchasing_nfereceiptline_receipt_item_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="purchasing_nfereceiptline_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if not self.product_id:
+            return str(self.item)
+        return f"{self.item}: {self.product} x {self.quantity}"

@@ -1,0 +1,23 @@
+"""The NF-e tasks: thin, a notification id in (see ``purchasing.nfe.jobs``).
+
+Imported by ``purchasing.admin`` so that the worker, which loads the admin
+at start-up, knows them.
+"""
+
+from celery import shared_task
+
+from dataio.tasks import TRANSFER_OPTIONS
+
+
+@shared_task(name="purchasing.nfe_preview", bind=True, **TRANSFER_OPTIONS)
+def nfe_preview(self, notification_id: int):
+    from purchasing.nfe import jobs
+
+    return jobs.run_preview(notification_id)
+
+
+@shared_task(name="purchasing.nfe_receive", bind=True, **TRANSFER_OPTIONS)
+def nfe_receive(self, notification_id: int):
+    from purchasing.nfe import jobs
+
+    return jobs.run_receive(notification_id)
