@@ -21,6 +21,7 @@ BENCHMARKS = {
     "scale": "benchmarks.scale",
     "admin_lists": "benchmarks.admin_lists",
     "purchasing": "benchmarks.purchasing",
+    "nfe": "benchmarks.nfe",
 }
 # Left out of "all": it seeds 10,000,000 movements in databases of its own (minutes).
 EXPLICIT_ONLY = {"scale"}
