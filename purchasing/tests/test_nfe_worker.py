@@ -1,0 +1,45 @@
+"""NF-e upload -> preview -> confirm with a real Celery worker: jobs travel through the broker."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from catalog.tests.factories import ProductFactory
+from dataio.models import TaskNotification
+
+# The worker (its own queue) and private files in a temporary folder, as dataio's tests use them.
+from dataio.tests.conftest import (  # noqa: F401
+    celery_worker,
+    private_media,
+    transfer_queue,
+    wait_for,
+)
+from purchasing.models import NFeReceipt
+from purchasing.tests.nfe_factory import XLine, access_key, nfe_xml
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
+EAN = "7891234567895"
+
+
+def test_upload_preview_and_confirm_through_the_worker(client, role_user, settings):
+    settings.INVENTORY_COMPANY_CNPJ = ""
+    client.force_login(role_user("Operator"))
+    matched = ProductFactory(ean=EAN)
+    picked = ProductFactory(serial_number="SKU-HAND")
+    data = nfe_xml([XLine("A", ean=EAN, value="9.00"), XLine("Z-1", value="1.00")])
+    response = client.post(
+        reverse("admin:purchasing_nfereceipt_import_nfe"),
+        {"files": [SimpleUploadedFile("nota.xml", data, "text/xml")]},
+    )
+    assert response.status_code == 302
+    preview = wait_for(TaskNotification.objects.get(task_type="nfe_preview").pk)
+    assert preview.status == TaskNotification.Status.COMPLETED, preview.error_message
+    assert (preview.new_rows, preview.invalid_rows) == (1, 1)
+    confirm = client.post(response.url, {f"pick_{access_key(1001)}_2": "SKU-HAND"})
+    assert confirm.status_code == 302
+    receipt_job = wait_for(TaskNotification.objects.get(task_type="nfe_receive").pk)
+    assert receipt_job.status == TaskNotification.Status.COMPLETED, receipt_job.error_message
+    matched.refresh_from_db()
+    picked.refresh_from_db()
+    assert (matched.quantity, picked.quantity) == (1, 1)
+    assert NFeReceipt.objects.get().lines.count() == 2
