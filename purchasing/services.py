@@ -508,7 +508,6 @@ def order_create_from_suggestions(*, supplier: Supplier, user) -> PurchaseOrder 
 
 
 MANAGERS_GROUP = "Manager"
-REORDER_TASK_TYPE = "reorder_suggestions"
 
 
 def reorder_suggestions_notify(*, today=None) -> int:
@@ -550,7 +549,7 @@ def reorder_suggestions_notify(*, today=None) -> int:
     managers = get_user_model().objects.filter(groups__name=MANAGERS_GROUP, is_active=True)
     notifications.notices_send(
         users=managers.distinct(),
-        task_type=REORDER_TASK_TYPE,
+        task_type=TaskNotification.TaskType.REORDER_SUGGESTIONS,
         status=TaskNotification.Status.COMPLETED,
         message=message,
         total_rows=count,

@@ -148,6 +148,7 @@ def test_morning_task_notifies_active_managers(role_user, django_user_model, cli
     notice = TaskNotification.objects.get()
     assert notice.user == manager
     assert "Beta" in notice.error_message and notice.total_rows == 1
+    assert notice.get_task_type_display() == "Reorder suggestions"
     # The notice shows in the manager's notification centre.
     client.force_login(manager)
     page = client.get(reverse("admin:dataio_tasknotification_changelist"))
