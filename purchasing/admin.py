@@ -452,6 +452,21 @@ from purchasing.models import NFeReceipt, NFeReceiptLine  # noqa: E402
 from purchasing.nfe import tasks as _nfe_tasks  # noqa: E402, F401
 
 
+def _with_posted(preview: dict, posted) -> dict:
+    notes = []
+    for note in preview["notes"]:
+        key = note.get("access_key")
+        if not key:
+            notes.append(note)
+            continue
+        lines = [
+            {**line, "pick": posted.get(f"pick_{key}_{line['item']}", "")}
+            for line in note.get("lines", [])
+        ]
+        notes.append({**note, "lines": lines, "chosen": posted.get(f"order_{key}", "")})
+    return {**preview, "notes": notes}
+
+
 class NFeReceiptLineInline(TabularInline):
     model = NFeReceiptLine
     extra = 0
@@ -553,8 +568,21 @@ class NFeReceiptAdmin(ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Import NF-e XML"),
+            "recent": self._recent_jobs(request),
         }
         return TemplateResponse(request, "purchasing/nfe_upload.html", context)
+
+    def _recent_jobs(self, request):
+        """The person's last NF-e jobs, to get back to a preview left open."""
+        from dataio import notifications
+        from dataio.models import TaskNotification
+
+        types = (TaskNotification.TaskType.NFE_PREVIEW, TaskNotification.TaskType.NFE_RECEIVE)
+        return list(
+            notifications.visible_to(request.user)
+            .filter(user=request.user, task_type__in=types)
+            .only("pk", "task_type", "status", "created_at", "error_message", "user")[:10]
+        )
 
     def nfe_job_view(self, request, job):
         """A job's page: waiting, the preview (pick products, choose orders, confirm), or done."""
@@ -570,6 +598,9 @@ class NFeReceiptAdmin(ModelAdmin):
         if notification is None:
             raise Http404
         preview = notification.stock_impact if notification.status == "completed" else {}
+        if request.method == "POST" and preview.get("notes"):
+            # What the person typed comes back with the page when it is refused.
+            preview = _with_posted(preview, request.POST)
         problems = []
         if request.method == "POST" and notification.task_type == types[0]:
             confirmed, problems = self._nfe_confirm(request, notification, preview)

@@ -171,7 +171,12 @@ def parse_note(data: bytes) -> Note:
     info = getattr(nfe, "infNFe", None) if nfe is not None else None
     if info is None or info.ide is None or info.emit is None or info.total is None:
         raise NFeError(_("The file is not a valid NF-e 4.00 XML."))
-    return _note(document if tag.endswith("nfeProc") else None, info)
+    try:
+        return _note(document if tag.endswith("nfeProc") else None, info)
+    except NFeError:
+        raise
+    except (ValueError, TypeError, AttributeError):  # an item number that is not one...
+        raise NFeError(_("The file is not a valid NF-e 4.00 XML.")) from None
 
 
 def _issuer(emit) -> Issuer:

@@ -57,6 +57,9 @@ def test_operator_uploads_previews_picks_and_confirms(
     assert response.url == reverse("admin:purchasing_nfereceipt_job", args=[job.pk])
     assert queued["preview"].call_args.kwargs["args"] == [job.pk]
     assert "refreshes by itself" in client.get(response.url).content.decode()
+    # The upload page leads back to it.
+    again = client.get(reverse("admin:purchasing_nfereceipt_import_nfe")).content.decode()
+    assert response.url in again
 
     jobs.run_preview(job.pk)
     job.refresh_from_db()
@@ -69,7 +72,7 @@ def test_operator_uploads_previews_picks_and_confirms(
     missing = client.post(response.url, {})
     assert "pick a product" in missing.content.decode()
     unknown = client.post(response.url, {f"pick_{key}_2": "NOPE"})
-    assert "NOPE" in unknown.content.decode()
+    assert 'value="NOPE"' in unknown.content.decode()  # what was typed comes back
     assert not TaskNotification.objects.filter(task_type="nfe_receive").exists()
 
     with django_capture_on_commit_callbacks(execute=True):

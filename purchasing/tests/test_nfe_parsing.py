@@ -163,3 +163,25 @@ def test_a_deeply_nested_file_is_refused_safely():
     data = b"<a>" * 100_000 + b"</a>" * 100_000
     with pytest.raises(NFeError):
         parse_note(data)
+
+
+NS = b'xmlns="http://www.portalfiscal.inf.br/nfe"'
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<nfeProc " + NS + b"><NFe>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</NFe></nfeProc>",
+        b"<NFe " + NS + b"/>",
+        b"<NFe " + NS + b'><infNFe Id="x" versao="4.00"><ide><nNF>1</nNF></ide><emit>'
+        b"<CNPJ>1</CNPJ></emit><total><ICMSTot><vNF>1</vNF></ICMSTot></total>"
+        b'<det nItem="one"><prod><qCom>1</qCom></prod></det></infNFe></NFe>',
+        b"<NFe " + NS + b' xmlns:xi="http://www.w3.org/2001/XInclude">'
+        b'<xi:include href="/etc/passwd" parse="text"/></NFe>',
+        b'<?xml version="1.0" encoding="UTF-8"?><NFe ' + NS + b">\xff\xfe</NFe>",
+    ],
+    ids=["deep", "empty", "bad-item", "xinclude", "bad-encoding"],
+)
+def test_broken_notes_are_refused_with_a_message_not_a_crash(data):
+    with pytest.raises(NFeError):
+        parse_note(data)
