@@ -51,6 +51,8 @@ def sidebar_navigation(request) -> list[dict]:
                 },
                 _item(_("Purchase orders"), "shopping_cart", "purchasing", "purchaseorder"),
                 _item(_("Receipts"), "inventory", "purchasing", "receipt"),
+                # Its list's "Import NF-e XML" button receives the supplier's notes.
+                _item(_("NF-e receipts"), "receipt_long", "purchasing", "nfereceipt"),
                 _item(_("Supplier products"), "handshake", "purchasing", "supplierproduct"),
             ],
         },
