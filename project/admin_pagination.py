@@ -26,6 +26,16 @@ from django.db import connections
 from django.db.models import QuerySet
 
 
+def search_exact_count_limit() -> int:
+    """The exact-count limit of a search (``ADMIN_SEARCH_EXACT_COUNT_LIMIT``, default 500).
+
+    Lower than a list's: a list's count reads index entries, a search's
+    reads and rechecks table rows (a trigram index cannot tell a match for
+    sure, and a one- or two-letter term has no trigram to look up).
+    """
+    return getattr(settings, "ADMIN_SEARCH_EXACT_COUNT_LIMIT", 500)
+
+
 def planner_row_estimate(queryset: QuerySet) -> int:
     """The rows PostgreSQL's planner expects ``queryset`` to return (no rows are read)."""
     # Ordering and joins for display do not change the row count; leaving
@@ -43,9 +53,19 @@ class EstimatedCountPaginator(Paginator):
     # Set by ``count`` when the count is the planner's estimate.
     count_is_estimate = False
 
+    # None: ``settings.ADMIN_EXACT_COUNT_LIMIT``; an admin may set another
+    # for a page whose matches cost more to count (a search).
+    _exact_count_limit: int | None = None
+
     @property
     def exact_count_limit(self) -> int:
+        if self._exact_count_limit is not None:
+            return self._exact_count_limit
         return settings.ADMIN_EXACT_COUNT_LIMIT
+
+    @exact_count_limit.setter
+    def exact_count_limit(self, value: int) -> None:
+        self._exact_count_limit = value
 
     @property
     def deferred_join_offset(self) -> int:

@@ -47,17 +47,47 @@ def test_product_pages_read_no_whole_table(big_catalog, admin_client, params):
     assert scale_data.seq_scans(plans, PRODUCT_TABLES) == []
 
 
+def _page_plan(plans: list[str]) -> str:
+    return next(plan for plan in plans if "LIMIT 50" in plan.split("\n", 1)[0])
+
+
 @pytest.mark.postgresql_only
 @pytest.mark.django_db
 @pytest.mark.parametrize("word", [scale_data.BRAND_WORD, scale_data.RARE_WORD])
-def test_word_search_page_reads_the_matches_from_the_trigram_index(big_catalog, admin_client, word):
-    # Not by walking the title index and testing every row until 50 match:
-    # for a word clustered in title order (a brand) that reads most rows.
-    plans = scale_data.page_plans(admin_client, URL, {"q": word})
+def test_word_search_page_never_walks_the_title_index(big_catalog, admin_client, word):
+    # Newest first: the primary key walked backwards (a common word) or the
+    # trigram index's matches sorted (a rare one); never the title index
+    # until 50 rows match, which for a word clustered in title order (a
+    # brand) reads most rows.
+    page = _page_plan(scale_data.page_plans(admin_client, URL, {"q": word}))
 
-    page = next(plan for plan in plans if "LIMIT 50" in plan.split("\n", 1)[0])
+    assert "catalog_product_title_id_idx" not in page
+    assert "catalog_product_pkey" in page or "catalog_product_title_trgm" in page
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", ["1", "-1"])
+def test_word_search_sorted_by_title_sorts_the_trigram_matches(big_catalog, admin_client, order):
+    plans = scale_data.page_plans(admin_client, URL, {"q": scale_data.BRAND_WORD, "o": order})
+
+    page = _page_plan(plans)
     assert "Bitmap Index Scan on catalog_product_title_trgm" in page
     assert "catalog_product_title_id_idx" not in page
+    assert scale_data.seq_scans(plans, PRODUCT_TABLES) == []
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_exact_sku_search_reads_the_serial_number_btree_only(big_catalog, admin_client):
+    plans = scale_data.page_plans(admin_client, URL, {"q": scale_data.sku(31_337).lower()})
+
+    product_plans = [
+        plan for plan in plans if "catalog_product " in plan or 'catalog_product"' in plan
+    ]
+    assert product_plans
+    assert not any("_trgm" in plan for plan in plans)
+    assert all("catalog_product_serial_number" in plan for plan in product_plans)
 
 
 @pytest.mark.postgresql_only
@@ -73,16 +103,31 @@ def test_deep_page_reads_its_ids_from_the_title_index_alone(big_catalog, admin_c
 
 @pytest.mark.postgresql_only
 @pytest.mark.django_db
-def test_title_search_finds_every_product_with_the_word_in_title_order(big_catalog, admin_client):
+def test_title_search_finds_every_product_with_the_word_newest_first(
+    big_catalog, admin_client, settings
+):
+    settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT = 1_000
     response = admin_client.get(URL, {"q": scale_data.RARE_WORD.lower()})
 
-    expected = Product.objects.filter(title__icontains=scale_data.RARE_WORD).order_by(
-        "title", "-pk"
-    )
+    expected = Product.objects.filter(title__icontains=scale_data.RARE_WORD).order_by("-pk")
     cl = response.context["cl"]
     assert cl.result_count == scale_data.PRODUCTS // scale_data.RARE_EVERY
-    assert not cl.paginator.count_is_estimate  # a small result: counted exactly
+    assert not cl.paginator.count_is_estimate  # under the search's limit: counted exactly
     assert _page_ids(response) == list(expected.values_list("pk", flat=True)[:PER_PAGE])
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_a_search_past_its_count_limit_shows_an_estimate(big_catalog, admin_client, settings):
+    # 3,000 titles open with the brand word; a search's matches are read
+    # and rechecked to be counted, so its limit is lower than a list's.
+    settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT = 1_000
+    response = admin_client.get(URL, {"q": scale_data.BRAND_WORD})
+
+    cl = response.context["cl"]
+    assert cl.paginator.count_is_estimate
+    assert cl.result_count > 1_000
+    assert f"about {cl.result_count:,}" in response.content.decode()
 
 
 @pytest.mark.postgresql_only

@@ -1,0 +1,87 @@
+"""The product admin's search: a whole SKU, a word, their order and count (issue 13).
+
+Plans at a million rows are checked in test_admin_product_list_scale.py;
+these run on any database.
+"""
+
+import pytest
+
+from catalog.tests.factories import ProductFactory
+
+URL = "/admin/catalog/product/"
+
+
+def _skus(response) -> list[str]:
+    return [product.serial_number for product in response.context["cl"].result_list]
+
+
+@pytest.mark.django_db
+def test_a_whole_sku_finds_that_product_alone(admin_client):
+    ProductFactory(serial_number="AB-1", title="Drill")
+    ProductFactory(serial_number="AB-10", title="Saw")
+    ProductFactory(serial_number="XY-2", title="Kit for AB-1 drills")
+
+    response = admin_client.get(URL, {"q": " AB-1 "})
+
+    assert _skus(response) == ["AB-1"]
+    assert response.context["cl"].result_count == 1
+
+
+@pytest.mark.django_db
+def test_a_whole_sku_typed_in_lower_case_finds_it(admin_client):
+    ProductFactory(serial_number="AB-1")
+    ProductFactory(serial_number="AB-10")
+
+    assert _skus(admin_client.get(URL, {"q": "ab-1"})) == ["AB-1"]
+
+
+@pytest.mark.django_db
+def test_a_whole_sku_search_keeps_the_lists_filters(admin_client):
+    ProductFactory(serial_number="AB-1", is_active=False)
+    ProductFactory(serial_number="AB-10", is_active=True)
+
+    response = admin_client.get(URL, {"q": "AB-1", "is_active": "1"})
+
+    assert _skus(response) == []
+
+
+@pytest.mark.django_db
+def test_part_of_a_sku_finds_every_product_that_contains_it(admin_client):
+    ProductFactory(serial_number="AB-10")
+    ProductFactory(serial_number="AB-11")
+    ProductFactory(serial_number="CD-10")
+
+    assert sorted(_skus(admin_client.get(URL, {"q": "ab-1"}))) == ["AB-10", "AB-11"]
+
+
+@pytest.mark.django_db
+def test_a_word_search_lists_the_newest_first(admin_client):
+    old = ProductFactory(title="Acme drill")
+    ProductFactory(title="Other saw")
+    new = ProductFactory(title="Zeta drill")
+    newest = ProductFactory(title="Beta DRILL kit")
+
+    response = admin_client.get(URL, {"q": "drill"})
+
+    assert [p.pk for p in response.context["cl"].result_list] == [newest.pk, new.pk, old.pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("order", "expected"), [("1", "ABC"), ("-1", "CBA")])
+def test_a_search_sorted_by_the_title_header_is_in_title_order(admin_client, order, expected):
+    for letter in "BCA":
+        ProductFactory(title=f"{letter} drill")
+
+    response = admin_client.get(URL, {"q": "drill", "o": order})
+
+    assert "".join(p.title[0] for p in response.context["cl"].result_list) == expected
+
+
+@pytest.mark.django_db
+def test_a_list_without_a_search_stays_in_title_order(admin_client):
+    for letter in "BCA":
+        ProductFactory(title=f"{letter} drill")
+
+    response = admin_client.get(URL)
+
+    assert "".join(p.title[0] for p in response.context["cl"].result_list) == "ABC"
