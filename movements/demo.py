@@ -12,9 +12,13 @@ all of its movements in the same batch), so memory stays flat whatever the
 size: 1,000,000 products and 10,000,000 movements are never held at once.
 On PostgreSQL each batch goes in with ``COPY`` (psycopg's ``cursor.copy()``)
 from writer threads while the next batch is generated; other databases (the
-embedded SQLite default) use ``bulk_create`` per batch.
+embedded SQLite default) use ``bulk_create`` per batch. Into empty tables
+(``seed_demo --reset``, a new database) PostgreSQL loads them without their
+secondary indexes and foreign keys, built again once at the end (see
+``_BULK_TABLES``).
 """
 
+import json
 import queue
 import random
 import re
@@ -473,6 +477,9 @@ def _copy_batches(batches: Iterator[_Batch], *, connections: int) -> None:
 
             def write(item):
                 with transaction.atomic(), connection.cursor() as cursor:
+                    # A batch lost to a server crash is redone by the next
+                    # --reset: no need to wait for each commit's WAL flush.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
                     _write_batch(cursor.connection, item)
 
             drain(write)
@@ -567,6 +574,239 @@ def reset_demo_tables() -> None:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 
+# Bulk load into empty tables, as PostgreSQL's "Populating a Database"
+# advises: the secondary indexes and the foreign keys of the tables a seed
+# fills are dropped before the load and built again after it, once over the
+# full tables (an index write or a key lookup per row, 11,000,000 times,
+# cost more than the rest of the load). What is set aside is read from the
+# database's own catalog, not from the models: the product search's trigram
+# indexes exist only in the database (catalog migration 0002), and the
+# definitions pg_get_indexdef / pg_get_constraintdef give back recreate each
+# one exactly (name, operator class, expression, DEFERRABLE INITIALLY
+# DEFERRED). Kept: primary keys, unique constraints a foreign key points to,
+# CHECK constraints (cheap per row), and the daily rollups' unique
+# constraint, the rollup triggers' ON CONFLICT target. The rollup triggers
+# stay on: they sum each COPY batch (one statement of whole products) in the
+# writers' server processes, in parallel; summing the 10,000,000 movements
+# again afterwards (the rebuild's one INSERT ... SELECT ... GROUP BY) took
+# longer than that, on one core.
+_BULK_TABLES = (Product, Inflow, Outflow, DailyRollup)
+_KEEP_UNIQUE = (DailyRollup,)
+
+_SET_ASIDE_SQL = """
+    SELECT c.conrelid::regclass::text, quote_ident(c.conname), c.contype::text,
+           CASE WHEN c.contype = 'u' THEN pg_get_indexdef(c.conindid) END,
+           pg_get_constraintdef(c.oid), c.condeferrable, c.condeferred
+    FROM pg_constraint c
+    WHERE c.conrelid = ANY(%(tables)s::regclass[])
+      AND (c.contype = 'f' OR (
+          c.contype = 'u' AND NOT c.conrelid = ANY(%(keep_unique)s::regclass[])
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
+    UNION ALL
+    SELECT x.indrelid::regclass::text, x.indexrelid::regclass::text, 'i',
+           pg_get_indexdef(x.indexrelid), NULL, false, false
+    FROM pg_index x
+    WHERE x.indrelid = ANY(%(tables)s::regclass[]) AND NOT x.indisprimary
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_constraint k
+          WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype <> 'f')
+    ORDER BY 1, 2
+"""
+# The record of what is set aside, in each table's comment, written in the
+# transaction that drops: a load killed before the end (SIGKILL, a lost
+# connection) leaves the record with the missing indexes, and the next
+# seed_demo builds them before anything else.
+_MARK = "seed_demo set aside: "
+
+
+@dataclass(frozen=True)
+class _SetAside:
+    """A secondary index, unique constraint or foreign key dropped for a bulk load."""
+
+    table: str
+    name: str  # quoted as needed
+    kind: str  # "i" index, "u" unique constraint, "f" foreign key
+    index: str | None  # CREATE [UNIQUE] INDEX ... (indexes, unique constraints)
+    constraint: str | None  # UNIQUE (...) / FOREIGN KEY ... REFERENCES ...
+    deferrable: bool
+    deferred: bool
+
+    @property
+    def drop_sql(self) -> str:
+        if self.kind == "i":
+            return f"DROP INDEX {self.name}"
+        return f"ALTER TABLE {self.table} DROP CONSTRAINT {self.name}"
+
+
+def _table_names(models) -> list[str]:
+    return [model._meta.db_table for model in models]
+
+
+def _set_aside_now(cursor) -> list[_SetAside]:
+    cursor.execute(
+        _SET_ASIDE_SQL,
+        {"tables": _table_names(_BULK_TABLES), "keep_unique": _table_names(_KEEP_UNIQUE)},
+    )
+    return [_SetAside(*row) for row in cursor.fetchall()]
+
+
+def _bulk_tables_empty() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in _table_names(_BULK_TABLES))
+        )
+        return cursor.fetchone()[0]
+
+
+def _records(cursor) -> dict[str, dict]:
+    """The set-aside records left in the tables' comments, by table."""
+    cursor.execute(
+        "SELECT t, obj_description(t::regclass, 'pg_class') FROM unnest(%s::text[]) t",
+        [_table_names(_BULK_TABLES)],
+    )
+    return {
+        table: json.loads(comment.removeprefix(_MARK))
+        for table, comment in cursor.fetchall()
+        if comment and comment.startswith(_MARK)
+    }
+
+
+def _comment_on(cursor, table: str, comment: str | None) -> None:
+    # COMMENT takes no parameters: the server quotes the text (NULL removes it).
+    cursor.execute("SELECT quote_nullable(%s::text)", [comment])
+    cursor.execute(f"COMMENT ON TABLE {table} IS {cursor.fetchone()[0]}")
+
+
+def _set_aside() -> None:
+    """Drop the bulk tables' secondary indexes and foreign keys, recording them first."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        items = _set_aside_now(cursor)
+        if not items:
+            return
+        cursor.execute(
+            "SELECT t, obj_description(t::regclass, 'pg_class') FROM unnest(%s::text[]) t",
+            [_table_names(_BULK_TABLES)],
+        )
+        comments = dict(cursor.fetchall())
+        for table, comment in comments.items():
+            record = {
+                "comment": comment,
+                "items": [vars(item) for item in items if item.table == table],
+            }
+            _comment_on(cursor, table, _MARK + json.dumps(record))
+        # Foreign keys first: a unique constraint goes once nothing refers to it.
+        for item in sorted(items, key=lambda item: item.kind != "f"):
+            cursor.execute(item.drop_sql)
+
+
+def _run_in_parallel(statements: list[str], workers: int) -> None:
+    """Each statement on its own, from ``workers`` connections (a core each for the server)."""
+    work: queue.Queue = queue.Queue()
+    for sql in statements:
+        work.put(sql)
+    failure: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with connection.cursor() as cursor:
+                # Sorts of millions of keys in memory rather than in temporary
+                # files; a foreign key's validating join uses it too. For this
+                # connection only, closed below.
+                cursor.execute("SET maintenance_work_mem = '256MB'")
+                while not failure:
+                    try:
+                        sql = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    cursor.execute(sql)
+        except BaseException as error:  # re-raised in the caller's thread
+            failure.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, name=f"seed-demo-index-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _restore_set_aside(*, workers: int = COPY_CONNECTIONS) -> None:
+    """Build again whatever a record lists and is missing, then drop the records.
+
+    Indexes first (unique ones included), from ``workers`` connections (a
+    CREATE INDEX takes a SHARE lock: two build on one table at once). Then each unique
+    constraint takes its built index (ADD CONSTRAINT ... USING INDEX) and
+    each foreign key comes back NOT VALID, instantly; the keys are then
+    validated from the parallel connections too (VALIDATE CONSTRAINT, one
+    join each, blocks neither reads nor the other validations).
+    """
+    with connection.cursor() as cursor:
+        records = _records(cursor)
+    if not records:
+        return
+    items = [_SetAside(**item) for record in records.values() for item in record["items"]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'i' "
+            "AND relnamespace = current_schema()::regnamespace"
+        )
+        indexes = {name for (name,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conrelid::regclass::text, quote_ident(conname), convalidated "
+            "FROM pg_constraint WHERE conrelid = ANY(%s::regclass[])",
+            [list(records)],
+        )
+        constraints = {(table, name): valid for table, name, valid in cursor.fetchall()}
+    # The biggest tables first, so the last builds are short ones.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t, pg_relation_size(t::regclass) FROM unnest(%s::text[]) t", [list(records)]
+        )
+        sizes = dict(cursor.fetchall())
+    builds = sorted(
+        (
+            item
+            for item in items
+            if item.kind in ("i", "u")
+            and item.name not in indexes
+            and (item.table, item.name) not in constraints
+        ),
+        key=lambda item: (-sizes[item.table], "USING gin" not in item.index, item.name),
+    )
+    _run_in_parallel([item.index for item in builds], workers)
+    # Statistics before the validating joins: without them the planner
+    # guesses the freshly loaded tables' sizes and picks poor join plans.
+    _run_in_parallel([f"ANALYZE {table}" for table in records], workers)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for item in items:
+            if item.kind == "i" or (item.table, item.name) in constraints:
+                continue
+            timing = (" DEFERRABLE" if item.deferrable else "") + (
+                " INITIALLY DEFERRED" if item.deferred else ""
+            )
+            if item.kind == "u":
+                definition = f"UNIQUE USING INDEX {item.name}{timing}"
+            else:  # the definition already carries DEFERRABLE ...
+                definition = f"{item.constraint} NOT VALID"
+            cursor.execute(f"ALTER TABLE {item.table} ADD CONSTRAINT {item.name} {definition}")
+    _run_in_parallel(
+        [
+            f"ALTER TABLE {item.table} VALIDATE CONSTRAINT {item.name}"
+            for item in items
+            if item.kind == "f" and constraints.get((item.table, item.name)) is not True
+        ],
+        workers,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, record in records.items():
+            _comment_on(cursor, table, record["comment"])
+
+
 class _Counter:
     """Counts what passes through, for the result, without holding it."""
 
@@ -597,8 +837,10 @@ def seed_demo(
 
     With COPY and no transaction open, the data is committed batch by batch
     from ``copy_connections`` connections (a failure leaves whole products
-    only; ``seed_demo --reset`` starts over). Otherwise everything happens in
-    one transaction, the caller's if there is one.
+    only; ``seed_demo --reset`` starts over); if the tables were empty, their
+    secondary indexes and foreign keys are dropped first and built again at
+    the end, also after a failure. Otherwise everything happens in one
+    transaction, the caller's if there is one, with every index in place.
     """
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -617,11 +859,21 @@ def seed_demo(
         ledger = _Ledger(rng, users, supplier_ids, models, start, stamp)
         return _Counter(ledger.batches(products, movements, batch_movements))
 
+    bulk = False
     if use_copy and not connection.in_atomic_block:
+        # A load killed half way left its indexes out: back first.
+        _restore_set_aside(workers=copy_connections)
         with transaction.atomic():
             counted = prepare()
-        # Users and catalog committed: the writers' own connections see them.
-        _copy_batches(iter(counted), connections=copy_connections)
+        bulk = _bulk_tables_empty()
+        if bulk:
+            _set_aside()
+        try:
+            # Users and catalog committed: the writers' own connections see them.
+            _copy_batches(iter(counted), connections=copy_connections)
+        finally:
+            if bulk:
+                _restore_set_aside(workers=copy_connections)
     else:
         with transaction.atomic():
             counted = prepare()
@@ -632,8 +884,9 @@ def seed_demo(
     if postgres:
         # After the last write, outside it: the ids were given by the generator.
         _reset_sequences()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE catalog_product, movements_inflow, movements_outflow")
+        if not bulk:  # the bulk load's indexes were built after an ANALYZE
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE catalog_product, movements_inflow, movements_outflow")
     return DemoResult(
         products=counted.products,
         inflows=counted.inflows,
