@@ -228,7 +228,10 @@ class Flow:
         )
         self.page = self.context.new_page()
         self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on(
+            "pageerror",
+            lambda error: self.problems.append(f"page error on {self.page.url}: {error}"),
+        )
         self.page.on("requestfailed", self._request_failed)
         self.page.on("response", self._response)
 

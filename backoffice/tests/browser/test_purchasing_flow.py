@@ -8,6 +8,7 @@ rises. Every click is one the pages offer. The same checks as every flow
 """
 
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -106,3 +107,53 @@ def test_from_low_stock_to_a_received_order(open_flow, staff, shop, language):
     operator.step("the product's stock rose")
     assert "11" in operator.text("#content")
     operator.finish()
+
+
+def test_an_nfe_file_becomes_stock(flow, staff, shop, flow_worker, settings, language):
+    """An Operator uploads the supplier's NF-e XML, checks the preview, picks the line
+    that matched nothing, confirms, and the units are in stock."""
+    from purchasing.tests.nfe_factory import XLine, nfe_xml
+
+    settings.INVENTORY_COMPANY_CNPJ = ""
+    matched, picked = shop["products"][0], shop["products"][1]  # 10 in stock each
+    Product.objects.filter(pk=matched.pk).update(ean="7891234567895")
+    xml = nfe_xml(
+        [
+            XLine("FS-1", ean="7891234567895", quantity="5.0000", value="500.00"),
+            XLine("FS-2", quantity="2.0000", value="200.00", description="CELULAR Z9 DOIS"),
+        ],
+        freight="14.00",
+    )
+    staff("operador", "Operator")
+    flow.login("operador", PASSWORD, next_path="/admin/")
+    with flow.page.expect_navigation():
+        flow.page.click("a[href$='/admin/purchasing/nfereceipt/']")
+    flow.step("NF-e receipts")
+    with flow.page.expect_navigation():
+        flow.page.click("a[href$='/admin/purchasing/nfereceipt/import/']")
+    flow.step("upload form")
+    flow.page.set_input_files(
+        "input[name=files]", {"name": "nota.xml", "mimeType": "text/xml", "buffer": xml}
+    )
+    with flow.page.expect_navigation():
+        flow.page.click("#content form button[type=submit]")
+    flow.page.wait_for_selector("#nfe-confirm", timeout=30_000)  # the page refreshes itself
+    flow.step("preview")
+    preview = flow.text("#nfe-job")
+    assert "FS-1" in preview and "FS-2" in preview, preview
+    assert matched.title in preview  # matched by its EAN
+    flow.page.fill("input[name^=pick_][name$=_2]", picked.serial_number)
+    with flow.page.expect_navigation():
+        flow.page.click("#nfe-confirm")
+    flow.page.wait_for_selector("#nfe-received", timeout=30_000)
+    flow.step("received")
+    matched.refresh_from_db()
+    picked.refresh_from_db()
+    assert (matched.quantity, picked.quantity) == (15, 12)
+    # The freight is in the costs: 500 + 200 + 14 over 7 units.
+    costs = sorted(
+        (inflow.quantity, inflow.unit_cost)
+        for inflow in matched.inflows.filter(note__contains="NF-e")
+    )
+    assert costs == [(5, Decimal("102.00"))], costs
+    flow.finish()
