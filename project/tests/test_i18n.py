@@ -102,7 +102,7 @@ def test_product_list_and_sidebar_are_portuguese_for_a_pt_br_browser(admin_clien
     # The stock-level filter (under Django's own "By ..." heading) and the search help.
     assert "Por nível de estoque" in html
     assert "No nível de reposição ou abaixo" in html
-    assert "Pesquise por título ou número de série." in html
+    assert "Pesquise por título ou número de série;" in html  # the search field's help
     for english in ("Product models", "Inflows", "Outflows", "Cost price"):
         assert english not in html, english
 
