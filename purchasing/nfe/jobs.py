@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dataio import files, notifications
+from project.errors import UserFacingError
 from purchasing.nfe import services
 from purchasing.nfe.parsing import NFeError
 
@@ -51,9 +52,9 @@ def _run(notification_id: int, work) -> dict | None:
 
 
 def _failure_message(notification, error: Exception) -> str:
-    if isinstance(error, NFeError):
-        return error.message
-    if isinstance(error, files.StorageUnavailable):
+    if isinstance(error, (NFeError, UserFacingError)):
+        # The note's refusals, and the ledger's or the order's (a line of a
+        # cancelled order, more stock than a product can hold): all worded.
         return error.message
     if isinstance(error, FileNotFoundError):
         return _("The uploaded file is gone; upload it again. Nothing was received.")

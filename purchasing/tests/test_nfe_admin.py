@@ -159,3 +159,25 @@ def test_someone_elses_job_is_not_found(client, role_user, queued):
     stranger = role_user("Operator", username="stranger")
     client.force_login(stranger)
     assert client.get(reverse("admin:purchasing_nfereceipt_job", args=[job.pk])).status_code == 404
+
+
+def test_a_refusal_of_the_order_or_the_ledger_fails_the_job_with_its_words(role_user, queued):
+    from purchasing.nfe import services
+    from purchasing.services import PurchasingError
+
+    user = role_user("Operator")
+    ProductFactory(ean=EAN)
+    preview = services.nfe_upload(
+        user=user, uploads=[SimpleUploadedFile("n.xml", nfe_xml([XLine("A", ean=EAN)]))]
+    )
+    jobs.run_preview(preview.pk)
+    preview.refresh_from_db()
+    job = services.nfe_confirm(preview=preview, user=user, picks={}, orders={})
+    with mock.patch.object(
+        services, "nfe_receive", side_effect=PurchasingError("A cancelled line cannot be received.")
+    ):
+        jobs.run_receive(job.pk)
+    job.refresh_from_db()
+    assert job.status == TaskNotification.Status.FAILED
+    assert job.error_message == "A cancelled line cannot be received."
+    assert not NFeReceipt.objects.exists()
