@@ -19,6 +19,12 @@ def _item(title, icon: str, app_label: str, model_name: str) -> dict:
     }
 
 
+def _orders_but_not_suggestions(request) -> bool:
+    orders = str(reverse_lazy("admin:purchasing_purchaseorder_changelist"))
+    suggestions = str(reverse_lazy("admin:purchasing_purchaseorder_suggestions"))
+    return request.path.startswith(orders) and not request.path.startswith(suggestions)
+
+
 def sidebar_navigation(request) -> list[dict]:
     return [
         {
@@ -49,7 +55,11 @@ def sidebar_navigation(request) -> list[dict]:
                     **_item(_("Reorder suggestions"), "lightbulb", "purchasing", "purchaseorder"),
                     "link": reverse_lazy("admin:purchasing_purchaseorder_suggestions"),
                 },
-                _item(_("Purchase orders"), "shopping_cart", "purchasing", "purchaseorder"),
+                {
+                    **_item(_("Purchase orders"), "shopping_cart", "purchasing", "purchaseorder"),
+                    # Not lit up on the suggestions page, whose address is under the orders'.
+                    "active": _orders_but_not_suggestions,
+                },
                 _item(_("Receipts"), "inventory", "purchasing", "receipt"),
                 # Its list's "Import NF-e XML" button receives the supplier's notes.
                 _item(_("NF-e receipts"), "receipt_long", "purchasing", "nfereceipt"),
