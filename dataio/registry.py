@@ -36,3 +36,18 @@ def get(label: str) -> Transfer:
 
 def label_of(model) -> str:
     return f"{model._meta.app_label}.{model._meta.model_name}"
+
+
+# Jobs a domain app runs itself (the NF-e receipts): task type -> the name of
+# the URL of the job's page, which takes the notification's id. The
+# notification centre links there as it links an import to its preview.
+JOB_PAGES: dict[str, str] = {}
+
+
+def register_job_page(task_type: str, url_name: str) -> None:
+    JOB_PAGES[task_type] = url_name
+
+
+def job_page(task_type: str) -> str | None:
+    """The URL name of a job's own page, if its app registered one."""
+    return JOB_PAGES.get(task_type)

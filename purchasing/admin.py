@@ -467,6 +467,17 @@ def _with_posted(preview: dict, posted) -> dict:
     return {**preview, "notes": notes}
 
 
+def _register_job_pages() -> None:
+    from dataio import registry
+    from dataio.models import TaskNotification
+
+    for task_type in (TaskNotification.TaskType.NFE_PREVIEW, TaskNotification.TaskType.NFE_RECEIVE):
+        registry.register_job_page(task_type, "admin:purchasing_nfereceipt_job")
+
+
+_register_job_pages()
+
+
 class NFeReceiptLineInline(TabularInline):
     model = NFeReceiptLine
     extra = 0

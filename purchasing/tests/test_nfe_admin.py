@@ -181,3 +181,13 @@ def test_a_refusal_of_the_order_or_the_ledger_fails_the_job_with_its_words(role_
     assert job.status == TaskNotification.Status.FAILED
     assert job.error_message == "A cancelled line cannot be received."
     assert not NFeReceipt.objects.exists()
+
+
+def test_the_nfe_jobs_register_their_page_for_the_notification_centre():
+    from dataio import registry
+
+    for task_type in (TaskNotification.TaskType.NFE_PREVIEW, TaskNotification.TaskType.NFE_RECEIVE):
+        assert reverse(registry.job_page(task_type), args=[7]) == reverse(
+            "admin:purchasing_nfereceipt_job", args=[7]
+        )
+    assert registry.job_page(TaskNotification.TaskType.EXPORT) is None
