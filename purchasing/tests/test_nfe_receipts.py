@@ -289,3 +289,27 @@ def test_matching_queries_do_not_grow_with_the_lines(issuer, django_assert_max_n
     with django_assert_max_num_queries(8):
         preview = services.nfe_preview(documents=doc(data))
     assert preview["counts"]["ready"] == 30
+
+
+def test_a_real_note_shipped_with_nfelib_is_received_to_the_cent(settings, user):
+    from purchasing.nfe.parsing import parse_note
+    from purchasing.tests.test_nfe_parsing import SAMPLES
+
+    path = SAMPLES / "leiauteNFe" / "26180875335849000115550010000016871192213331-nfe.xml"
+    data = path.read_bytes()
+    note = parse_note(data)
+    settings.INVENTORY_COMPANY_CNPJ = note.recipient_cnpj
+    products = [ProductFactory() for _ in note.lines]
+    picks = {
+        note.access_key: {
+            str(line.item): p.pk for line, p in zip(note.lines, products, strict=True)
+        }
+    }
+    (receipt,) = services.nfe_receive(documents=doc(data), user=user, picks=picks)
+    assert receipt.total == Decimal("5780.00")
+    assert sum(line.line_cost for line in receipt.lines.all()) == Decimal("5780.00")
+    assert Supplier.objects.get(cnpj=note.issuer.cnpj) == receipt.supplier
+    for line, product in zip(note.lines, products, strict=True):
+        product.refresh_from_db()
+        assert product.quantity == int(line.quantity)
+    call_command("check_ledger")
