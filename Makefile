@@ -23,7 +23,7 @@ SQLITE_TESTS = dataio/tests dashboard/tests catalog/tests/test_api_products.py \
 	movements/tests/test_api_movements.py project/tests/test_api_auth.py \
 	project/tests/test_api_parsers.py project/tests/test_api_permissions.py \
 	purchasing/tests integrations/tests movements/tests/test_seed_demo_streaming.py \
-	movements/tests/test_rollups.py \
+	movements/tests/test_rollups.py movements/tests/test_rollup_totals.py \
 	--ignore=dataio/tests/test_xlsx_writer.py
 SQLITE_TEST_ENV = DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	SECURE_SSL_REDIRECT=0

@@ -3,14 +3,18 @@
 Each metric lives in its own cache key (``metrics:product``, ``metrics:sales``
 and one per chart), as a JSON document with its ``computed_at`` (and the
 ``schema`` version of its shape). The number of
-queries of a refresh is fixed (six), whatever the number of products or
-movements: every figure is an aggregate computed by the database.
+queries of a refresh is fixed (about ten), whatever the number of products
+or movements: every figure is an aggregate computed by the database.
 
 Ledger figures are read from the daily rollups (``movements.DailyRollup``:
 per product and local day, kept by triggers in each movement's own
-transaction, today included), not from the movements themselves; a test
-checks they equal the movement scan they replaced
-(``dashboard/tests/scan_metrics.py``).
+transaction, today included) and, for the days that are over, from their
+sums (``movements.DayTotal`` per day, ``movements.SaleWindow`` per product
+over the window's closed days; see ``movements.rollups``), not from the
+movements themselves; a test checks they equal the movement scan they
+replaced (``dashboard/tests/scan_metrics.py``). At 1,000,000 products and
+10,000,000 movements that is a few hundred rows read instead of ~3,000,000
+product-days grouped.
 
 Sales are outflows with reason ``sale`` (corrections are not sales), valued
 with the price snapshots stored on each outflow (``unit_price``,
@@ -50,19 +54,21 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductModel
-from movements.models import DailyRollup, Outflow
+from movements.models import DailyRollup, DayTotal, Outflow, SaleWindow
+from movements.rollups import WINDOW_DAYS, close_days, closed_day
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "metrics:"
 # Bumped when a document's shape changes: a cached document of another
 # version (written before a deploy) counts as missing and is recomputed.
-SCHEMA = 1
-WINDOW_DAYS = 30
+SCHEMA = 2
 TOP_PRODUCTS = 10
 BREAKDOWN_LIMIT = 12
 SALE = Outflow.Reason.SALE.value
 
+# "Not read yet", where None is a value (no day closed).
+UNKNOWN = object()
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -133,37 +139,80 @@ def _line_total(price_field: str) -> ExpressionWrapper:
 # Each function returns {metric name: document}; documents get computed_at later.
 
 
+def _fetch(sql: str, params) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _empty_day() -> dict:
     return {"count": 0, "units": 0, "revenue": ZERO, "cost": ZERO}
 
 
-def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
-    """Sales summary, daily sales and inflows vs outflows: one grouped query over the rollups.
+def _ledger_days(first: date, today: date, closed: date | None) -> list[dict]:
+    """One row per day of the window that has movements, and per open day ahead of it.
 
-    The daily rollups (``movements.DailyRollup``, one row per product and
-    local day, kept by triggers in the movements' own transactions, today
-    included) are summed by day; everything else is summed in Python from
-    those at most 30 rows.
+    The closed days come summed (``movements.DayTotal``, kept by the rollup
+    triggers); the days after the last closed one (today, usually) are
+    summed from their daily rollups (``movements.DailyRollup``, one row per
+    product and local day), which also give ``top``, the day's largest sales
+    revenue of one product (the top products' ceiling): one read of the
+    open days' rollups serves both.
+    """
+    totals, rollups = DayTotal._meta.db_table, DailyRollup._meta.db_table
+    names = {
+        "count": "sale_count",
+        "units": "sale_units",
+        "revenue": "sale_revenue",
+        "cost": "sale_cost",
+        "out_units": "out_units",
+        "in_units": "in_units",
+    }
+    columns = ", ".join(f"{column} AS {name}" for name, column in names.items())
+    sums = ", ".join(f"SUM({column})" for column in names.values())
+    opened = max(closed, first - timedelta(days=1)) if closed else first - timedelta(days=1)
+    return _fetch(
+        f"""
+        SELECT day, {columns}, NULL AS top FROM {totals}
+        WHERE day >= %(first)s AND day <= %(today)s
+        UNION ALL
+        SELECT day, {sums}, MAX(CASE WHEN sale_count > 0 THEN sale_revenue END)
+        FROM {rollups} WHERE day > %(opened)s
+        GROUP BY day
+        """,
+        {"first": first, "today": today, "opened": opened},
+    )
+
+
+def compute_ledger(now: datetime | None = None, closed=UNKNOWN) -> dict[str, dict]:
+    """Sales summary, daily sales, inflows vs outflows and the top products.
+
+    Summed in Python from at most 30 rows (:func:`_ledger_days`); the top
+    products in :func:`compute_top_products`.
     """
     today, _, days = _window(now)
-    rows = (
-        DailyRollup.objects.filter(day__gte=days[0], day__lte=today)
-        .values("day")
-        .annotate(
-            count=Sum("sale_count"),
-            units=Sum("sale_units"),
-            revenue=Sum("sale_revenue"),
-            cost=Sum("sale_cost"),
-            out_units=Sum("out_units"),
-            in_units=Sum("in_units"),
-        )
-        .order_by()
+    if closed is UNKNOWN:
+        closed = closed_day()
+    rows = _ledger_days(days[0], today, closed)
+    ceiling = sum(
+        (_dec(row["top"]) for row in rows if closed and _as_date(row["day"]) > closed), ZERO
     )
+    return {
+        **_ledger_series(days, rows),
+        **compute_top_products(now, closed=closed, ceiling=ceiling),
+    }
+
+
+def _ledger_series(days: list[date], rows: list[dict]) -> dict[str, dict]:
+    today = days[-1]
     sales = {day: _empty_day() for day in days}
     out_units = dict.fromkeys(days, 0)
     in_units = dict.fromkeys(days, 0)
     for row in rows:
         day = _as_date(row["day"])
+        if day not in out_units:  # an open day ahead (a movement dated in the future)
+            continue
         out_units[day] += int(row["out_units"] or 0)
         in_units[day] += int(row["in_units"] or 0)
         bucket = sales[day]
@@ -300,42 +349,103 @@ def compute_catalog(now: datetime | None = None) -> dict[str, dict]:
     }
 
 
-def _fetch(sql: str, params: list) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+def _top_product_ids(today: date, closed: date | None, ceiling: Decimal) -> list[int] | None:
+    """The 10 products with the highest sales revenue over 30 days, best first.
 
-
-def compute_top_products(now: datetime | None = None) -> dict[str, dict]:
-    """The 10 products with the highest sales revenue over 30 days (one query).
-
-    Summed from the daily rollups. The ranking sums in floating point, which
-    is much cheaper than exact decimals over a million product-days; the
-    figures shown are then summed exactly for the ten winners only, through
-    the rollups' (product, day) index.
+    When yesterday is the last closed day, a product's 30-day revenue is its
+    ``SaleWindow`` row plus its rollups of the open days (today, and any day
+    ahead), and only a few products can be in the top 10. ``theta``, the
+    10th largest window revenue, is a floor of the 10th largest total
+    (revenues are never negative); ``ceiling``, the sum over the open days
+    of each day's largest rollup (read with the days' figures), is at least
+    any product's revenue since.
+    So a winner has a window revenue of at least ``theta - ceiling`` (an
+    index range), or, only when ``ceiling`` reaches ``theta``, no window row
+    and a revenue since of at least ``theta``. Each candidate's total is two
+    index lookups. None when the days are not closed up to yesterday.
     """
-    _, _, days = _window(now)
+    if closed is None or closed != today - timedelta(days=1):
+        return None
+    window, rollups = SaleWindow._meta.db_table, DailyRollup._meta.db_table
+    bounds = _fetch(
+        f"""SELECT sale_revenue AS theta FROM {window} ORDER BY sale_revenue DESC
+            LIMIT 1 OFFSET {TOP_PRODUCTS - 1}""",
+        {},
+    )
+    params = {"closed": closed, "limit": TOP_PRODUCTS}
+    since = f"""SELECT product_id FROM {rollups} WHERE day > %(closed)s AND sale_count > 0
+                GROUP BY product_id"""
+    if not bounds:  # fewer than 10 products in the window: all compete
+        candidates = f"SELECT product_id FROM {window} UNION {since}"
+    else:
+        # A cent of margin: SQLite sums decimals as floats.
+        theta, ceiling = _dec(bounds[0]["theta"]) - CENT, ceiling + CENT
+        params.update(window_floor=theta - ceiling, since_floor=theta)
+        candidates = f"SELECT product_id FROM {window} WHERE sale_revenue >= %(window_floor)s"
+        if ceiling >= theta:
+            candidates += f" UNION {since} HAVING SUM(sale_revenue) >= %(since_floor)s"
+    rows = _fetch(
+        f"""
+        SELECT c.product_id, COALESCE((
+                   SELECT w.sale_revenue FROM {window} w WHERE w.product_id = c.product_id
+               ), 0) + COALESCE((
+                   SELECT SUM(r.sale_revenue) FROM {rollups} r
+                   WHERE r.product_id = c.product_id AND r.day > %(closed)s
+               ), 0) AS revenue
+        FROM ({candidates}) c
+        ORDER BY revenue DESC, c.product_id
+        LIMIT %(limit)s
+        """,
+        params,
+    )
+    return [row["product_id"] for row in rows]
+
+
+def compute_top_products(
+    now: datetime | None = None, *, closed: date | None, ceiling: Decimal
+) -> dict[str, dict]:
+    """The 10 products with the highest sales revenue over 30 days.
+
+    ``closed`` is the last closed day, ``ceiling`` the sum of the open days'
+    largest sales revenue of one product (see :func:`compute_ledger`).
+    Ranked through the sales window (:func:`_top_product_ids`); before the
+    days are closed up to yesterday (a refresh just after midnight that did
+    not get the lock, or a clock moved back in tests), by grouping the
+    rollups of the 30 days instead. The figures shown are summed exactly
+    for the ten winners, through the rollups' (product, day) index.
+    """
+    today, _, days = _window(now)
     first = days[0]
     rollups, products = DailyRollup._meta.db_table, Product._meta.db_table
+    ids = _top_product_ids(today, closed, ceiling)
+    if ids is None:
+        # Exact decimals, like the fast path: the ranking must not depend
+        # on which path ran.
+        winners = f"""
+            SELECT product_id
+            FROM {rollups}
+            WHERE day >= %(first)s AND sale_count > 0
+            GROUP BY product_id
+            ORDER BY SUM(sale_revenue) DESC, product_id
+            LIMIT %(limit)s
+        """
+    else:
+        if not ids:
+            return {"top_products": {"rows": []}}
+        # Ids read from the database a moment ago: integers, written inline.
+        listed = ", ".join(str(int(pk)) for pk in ids)
+        winners = f"SELECT id AS product_id FROM {products} WHERE id IN ({listed})"
     sql = f"""
         SELECT p.id, p.title, p.serial_number, SUM(r.sale_units) AS units,
                SUM(r.sale_revenue) AS revenue, SUM(r.sale_cost) AS cost
-        FROM (
-            SELECT product_id
-            FROM {rollups}
-            WHERE day >= %s AND sale_count > 0
-            GROUP BY product_id
-            ORDER BY SUM(CAST(sale_revenue AS DOUBLE PRECISION)) DESC, product_id
-            LIMIT %s
-        ) t
+        FROM ({winners}) t
         JOIN {products} p ON p.id = t.product_id
         JOIN {rollups} r ON r.product_id = t.product_id
-        WHERE r.day >= %s
+        WHERE r.day >= %(first)s
         GROUP BY p.id, p.title, p.serial_number
         ORDER BY revenue DESC, p.id
     """
-    rows = _fetch(sql, [first, TOP_PRODUCTS, first])
+    rows = _fetch(sql, {"first": first, "limit": TOP_PRODUCTS})
     return {
         "top_products": {
             "rows": [
@@ -354,10 +464,12 @@ def compute_top_products(now: datetime | None = None) -> dict[str, dict]:
 
 
 def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
-    """Active products at or below their reorder level, fewest days of stock first.
+    """Active products that need ordering, fewest days of stock first.
 
-    Days of stock left = stock / (units sold over 30 days / 30). A product
-    with stock and no sales has no estimate (null) and sorts after the others.
+    A product needs ordering when its stock plus the units on open purchase
+    orders is at or below its reorder level. Days of stock left = stock /
+    (units sold over 30 days / 30). A product with stock and no sales has no
+    estimate (null) and sorts after the others.
     """
     _, _, days = _window(now)
     limit = low_stock_limit()
@@ -372,18 +484,27 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
                        SELECT SUM(r.sale_units) FROM {rollups} r
                        WHERE r.product_id = p.id AND r.day >= %(first)s
                    ), 0)"""
+    columns = f"p.id, p.title, p.serial_number, p.quantity, p.on_order, p.reorder_level, {sold}"
+    # Units already on open purchase orders (``on_order``, kept by the
+    # purchasing services) count as stock to come: a product they lift
+    # above its reorder level needs no order and is not listed.
+    needs_order = "p.is_active AND p.quantity + p.on_order <= p.reorder_level"
+    # The second part's condition does not depend on the row: PostgreSQL
+    # tests it once and skips the scan of the products when the products
+    # out of stock already fill the list.
     sql = f"""
         WITH out_of_stock AS MATERIALIZED (
             SELECT p.id FROM {products} p
-            WHERE p.is_active AND p.quantity <= 0 AND p.quantity <= p.reorder_level
+            WHERE {needs_order} AND p.quantity <= 0
             ORDER BY p.id
             LIMIT %(limit)s
         ), low AS MATERIALIZED (
-            SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level, {sold} AS sold
-            FROM {products} p
-            WHERE p.is_active AND p.quantity <= p.reorder_level
-              AND (p.quantity <= 0 AND p.id IN (SELECT id FROM out_of_stock)
-                   OR p.quantity > 0 AND (SELECT COUNT(*) FROM out_of_stock) < %(limit)s)
+            SELECT {columns} AS sold FROM {products} p
+            WHERE p.id IN (SELECT id FROM out_of_stock)
+            UNION ALL
+            SELECT {columns} AS sold FROM {products} p
+            WHERE (SELECT COUNT(*) FROM out_of_stock) < %(limit)s
+              AND {needs_order} AND p.quantity > 0
         )
         SELECT * FROM low
         ORDER BY CASE WHEN quantity = 0 THEN 0.0
@@ -408,6 +529,7 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
                 "title": row["title"],
                 "serial_number": row["serial_number"],
                 "quantity": row["quantity"],
+                "on_order": row["on_order"],
                 "reorder_level": row["reorder_level"],
                 "sold_30d": sold,
                 "avg_daily_units": round(sold / WINDOW_DAYS, 2),
@@ -420,8 +542,7 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
 # Which computation produces which keys; a refresh runs each once.
 COMPUTATIONS: list[tuple[Callable[..., dict[str, dict]], tuple[str, ...]]] = [
     (compute_catalog, ("product", "stock_by_category", "stock_by_brand")),
-    (compute_ledger_series, ("sales", "daily_sales", "flows")),
-    (compute_top_products, ("top_products",)),
+    (compute_ledger, ("sales", "daily_sales", "flows", "top_products")),
     (compute_low_stock, ("low_stock",)),
 ]
 METRIC_NAMES: tuple[str, ...] = tuple(name for _, names in COMPUTATIONS for name in names)
@@ -435,21 +556,29 @@ def compute(names=METRIC_NAMES, *, now: datetime | None = None) -> dict[str, dic
     """
     wanted = set(names)
     documents: dict[str, dict] = {}
+    # Before the figures' transaction: closing yesterday (once a day) holds
+    # a lock that keeps movements out, for as short a time as it can.
+    closed = close_days(_window(now)[0])
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # These aggregates run in a fraction of a second, but the planner
             # overestimates some of them and JIT-compiles them, which alone
-            # costs ~0.5 s. SET LOCAL ends with this transaction.
+            # costs ~0.5 s. Before the days are closed up to yesterday,
+            # ranking the top products groups every product sold in 30 days
+            # (~1,000,000 at 10 million movements): ~120 MB of hash table,
+            # which at the default 4 MB spills to disk in batches. Both
+            # settings end with this transaction (is_local), set in one
+            # round trip.
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-                # Ranking the top products groups every product sold in 30
-                # days (~900,000 at 10 million movements): ~120 MB of hash
-                # table, which at the default 4 MB spills to disk in batches.
-                cursor.execute("SET LOCAL work_mem = '128MB'")
+                cursor.execute(
+                    "SELECT set_config('jit', 'off', true), set_config('work_mem', '128MB', true)"
+                )
         for function, produces in COMPUTATIONS:
             if wanted.intersection(produces):
                 computed_at = _now_iso()
-                for name, document in function(now=now).items():
+                # The ledger needs the last closed day, which close_days read.
+                extra = {"closed": closed} if function is compute_ledger else {}
+                for name, document in function(now=now, **extra).items():
                     documents[name] = {**document, "computed_at": computed_at, "schema": SCHEMA}
     return documents
 

@@ -253,6 +253,70 @@ class DailyRollup(models.Model):
         return f"{self.product_id} {self.day}"
 
 
+def _rollup_money(name):
+    return models.DecimalField(name, max_digits=20, decimal_places=2, default=Decimal("0.00"))
+
+
+class DayTotal(models.Model):
+    """Every product's rollups of one closed local day, summed (``movements.rollups``).
+
+    Only days up to the latest row's day are "closed": ``close_days`` adds
+    them once they are over, and from then on the rollup triggers add any
+    movement dated on a closed day to its row, in the movement's transaction.
+    Today's movements never touch this table, so sales wait on no shared row.
+    """
+
+    day = models.DateField(_("day"), primary_key=True)
+    in_count = models.BigIntegerField(_("inflows"), default=0)
+    in_units = models.BigIntegerField(_("units in"), default=0)
+    in_cost = _rollup_money(_("cost value in"))
+    out_count = models.BigIntegerField(_("outflows"), default=0)
+    out_units = models.BigIntegerField(_("units out"), default=0)
+    out_revenue = _rollup_money(_("price value out"))
+    out_cost = _rollup_money(_("cost value out"))
+    sale_count = models.BigIntegerField(_("sales"), default=0)
+    sale_units = models.BigIntegerField(_("units sold"), default=0)
+    sale_revenue = _rollup_money(_("revenue"))
+    sale_cost = _rollup_money(_("cost of goods sold"))
+
+    class Meta:
+        verbose_name = _("day total")
+        verbose_name_plural = _("day totals")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class SaleWindow(models.Model):
+    """One product's sales over the closed days of the dashboard's 30-day window.
+
+    The 29 days before the last closed day and that day (``movements.rollups``):
+    with today's rollup it is the product's 30-day revenue, ranked through the
+    revenue index. Only products with a sale in those days have a row.
+    """
+
+    product = models.OneToOneField(
+        Product,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("product"),
+    )
+    sale_count = models.BigIntegerField(_("sales"), default=0)
+    sale_revenue = _rollup_money(_("revenue"))
+
+    class Meta:
+        verbose_name = _("sales window")
+        verbose_name_plural = _("sales windows")
+        default_permissions = ()
+        indexes = [models.Index(fields=["sale_revenue"], name="movements_salewindow_rev_idx")]
+
+    def __str__(self) -> str:
+        return str(self.product_id)
+
+
 class IdempotencyKey(models.Model):
     """An API client's ``Idempotency-Key`` and the response its request got.
 

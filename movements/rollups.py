@@ -12,6 +12,15 @@ day) row, in the inserting transaction.
 - SQLite: a trigger per row with an upsert; the local day comes from
   ``movements_local_day()`` (``movements.dbfunctions``).
 
+Two smaller tables serve the dashboard's 30-day figures without grouping
+millions of product-days (``DayTotal``, ``SaleWindow``). They hold *closed*
+days only: every day up to the latest ``DayTotal`` row (``closed``). Once a
+day is over, :func:`close_days` sums its rollups into them; from then on the
+same triggers add a movement dated on a closed day to them. Today's
+movements (the usual case) touch neither, so concurrent sales share no row.
+``SaleWindow`` is each product's sales over the 29 closed days of the window
+(``closed - 28`` to ``closed``): with today's rollups, its 30-day revenue.
+
 Only a movement's product holds its rollup row's lock, and every movement
 already locks its product row first (``movements.services``), so the rollups
 add no waiting between sales of different products.
@@ -19,18 +28,29 @@ add no waiting between sales of different products.
 
 import logging
 from dataclasses import dataclass
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import OperationalError, connections, transaction
 from django.db import connection as default_connection
-from django.db import connections, transaction
+from django.utils import timezone
 
 from movements.dbfunctions import LOCAL_DAY
 
 logger = logging.getLogger(__name__)
 
 TABLE = "movements_dailyrollup"
+DAY_TOTALS = "movements_daytotal"
+SALE_WINDOW = "movements_salewindow"
+# The dashboard's window: today and the 29 days before it, so the closed
+# part of it is the 29 days up to the last closed day.
+WINDOW_DAYS = 30
+CLOSED_WINDOW_DAYS = WINDOW_DAYS - 1
+# close_days waits this long for the movement tables' lock, then gives up
+# until the next refresh: a queued lock request would hold up every sale.
+CLOSE_LOCK_TIMEOUT = "200ms"
 INFLOWS = "movements_inflow"
 OUTFLOWS = "movements_outflow"
 SALE = "sale"
@@ -94,7 +114,40 @@ def _upsert_set(target: str, excluded: str) -> str:
     return ", ".join(f"{c} = {target}{c} + {excluded}.{c}" for c in COLUMNS)
 
 
-def _pg_trigger_sql(table: str) -> list[str]:
+def _pg_totals_sql(table: str) -> str:
+    """The trigger's part for the closed days: nothing happens for today's movements."""
+    dated = f"(SELECT *, {_pg_day()} AS day FROM new_rows) n"
+    sums = ", ".join(f"SUM({term})" for term in _terms(table).values())
+    statements = [
+        f"""INSERT INTO {DAY_TOTALS} AS t (day, {", ".join(COLUMNS)})
+            SELECT day, {sums} FROM {dated} WHERE day <= closed
+            GROUP BY 1 ORDER BY 1
+            ON CONFLICT (day) DO UPDATE SET {_upsert_set("t.", "EXCLUDED")}"""
+    ]
+    if table == OUTFLOWS:
+        statements.append(
+            f"""INSERT INTO {SALE_WINDOW} AS w (product_id, sale_count, sale_revenue)
+            SELECT product_id, COUNT(*), SUM(quantity * unit_price) FROM {dated}
+            WHERE reason = '{SALE}' AND day BETWEEN closed - {CLOSED_WINDOW_DAYS - 1} AND closed
+            GROUP BY 1 ORDER BY 1
+            ON CONFLICT (product_id) DO UPDATE SET
+                sale_count = w.sale_count + EXCLUDED.sale_count,
+                sale_revenue = w.sale_revenue + EXCLUDED.sale_revenue"""
+        )
+    body = ";\n".join(statements)
+    return f"""
+            SELECT MAX(day) INTO closed FROM {DAY_TOTALS};
+            -- Today's movements (the usual case) stop at this test: only a
+            -- movement before the end of the last closed day is summed.
+            IF closed IS NOT NULL AND EXISTS (
+                SELECT 1 FROM new_rows
+                WHERE created_at < ((closed + 1)::timestamp AT TIME ZONE {_zone_literal()})
+            ) THEN
+                {body};
+            END IF;"""
+
+
+def _pg_trigger_sql(table: str, totals: bool = True) -> list[str]:
     function = f"{table}_rollup"
     # ORDER BY: rows are locked in one order, so two bulk inserts touching
     # the same product-days wait for each other instead of deadlocking.
@@ -107,8 +160,10 @@ def _pg_trigger_sql(table: str) -> list[str]:
     return [
         f"""
         CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+        DECLARE
+            closed date;
         BEGIN
-            {body};
+            {body};{_pg_totals_sql(table) if totals else ""}
             RETURN NULL;
         END;
         $$ LANGUAGE plpgsql;
@@ -119,13 +174,20 @@ def _pg_trigger_sql(table: str) -> list[str]:
     ]
 
 
-def _pg_truncate_trigger_sql(table: str) -> list[str]:
+def _pg_truncate_trigger_sql(table: str, totals: bool = True) -> list[str]:
     """TRUNCATE sends no row to a trigger: the rollups are emptied with the movements.
 
     The two movement tables reference each other (reversals), so one is
     never truncated without the other; a demo or bench reset truncates both.
     """
     function = f"{table}_rollup_truncate"
+    totals_sql = "".join(
+        f"""
+            IF EXISTS (SELECT 1 FROM {derived}) THEN
+                TRUNCATE {derived};
+            END IF;"""
+        for derived in ((DAY_TOTALS, SALE_WINDOW) if totals else ())
+    )
     return [
         f"""
         CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
@@ -134,7 +196,7 @@ def _pg_truncate_trigger_sql(table: str) -> list[str]:
             -- database flush), where truncating it again is refused.
             IF EXISTS (SELECT 1 FROM {TABLE}) THEN
                 TRUNCATE {TABLE};
-            END IF;
+            END IF;{totals_sql}
             RETURN NULL;
         END;
         $$ LANGUAGE plpgsql;
@@ -144,7 +206,27 @@ def _pg_truncate_trigger_sql(table: str) -> list[str]:
     ]
 
 
-def _sqlite_trigger_sql(table: str) -> list[str]:
+def _sqlite_totals_sql(table: str) -> str:
+    """The trigger's part for the closed days (see the module docstring)."""
+    values = ", ".join(_terms(table, "NEW.").values())
+    dated = f"(SELECT {LOCAL_DAY}(NEW.created_at) AS d, (SELECT MAX(day) FROM {DAY_TOTALS}) AS c)"
+    sql = f"""
+            INSERT INTO {DAY_TOTALS} (day, {", ".join(COLUMNS)})
+            SELECT d, {values} FROM {dated} WHERE d <= c
+            ON CONFLICT (day) DO UPDATE SET {_upsert_set("", "excluded")};"""
+    if table == OUTFLOWS:
+        sql += f"""
+            INSERT INTO {SALE_WINDOW} (product_id, sale_count, sale_revenue)
+            SELECT NEW.product_id, 1, NEW.quantity * NEW.unit_price FROM {dated}
+            WHERE NEW.reason = '{SALE}' AND d <= c
+              AND d >= date(c, '-{CLOSED_WINDOW_DAYS - 1} days')
+            ON CONFLICT (product_id) DO UPDATE SET
+                sale_count = sale_count + excluded.sale_count,
+                sale_revenue = sale_revenue + excluded.sale_revenue;"""
+    return sql
+
+
+def _sqlite_trigger_sql(table: str, totals: bool = True) -> list[str]:
     values = ", ".join(_terms(table, "NEW.").values())
     return [
         f"DROP TRIGGER IF EXISTS {table}_rollup;",
@@ -153,20 +235,25 @@ def _sqlite_trigger_sql(table: str) -> list[str]:
             INSERT INTO {TABLE} (product_id, day, {", ".join(COLUMNS)})
             VALUES (NEW.product_id, {LOCAL_DAY}(NEW.created_at), {values})
             ON CONFLICT (product_id, day) DO UPDATE SET {_upsert_set("", "excluded")};
+            {_sqlite_totals_sql(table) if totals else ""}
         END;
         """,
     ]
 
 
-def trigger_sql(vendor: str) -> list[str]:
+def trigger_sql(vendor: str, totals: bool = True) -> list[str]:
+    """The triggers' SQL; ``totals``: they keep the closed days' tables too."""
     if vendor == "postgresql":
         return [
             sql
             for table in (INFLOWS, OUTFLOWS)
-            for sql in (*_pg_trigger_sql(table), *_pg_truncate_trigger_sql(table))
+            for sql in (
+                *_pg_trigger_sql(table, totals),
+                *_pg_truncate_trigger_sql(table, totals),
+            )
         ]
     if vendor == "sqlite":
-        return [sql for table in (INFLOWS, OUTFLOWS) for sql in _sqlite_trigger_sql(table)]
+        return [sql for table in (INFLOWS, OUTFLOWS) for sql in _sqlite_trigger_sql(table, totals)]
     raise RuntimeError(f"No rollup triggers for database {vendor!r}.")
 
 
@@ -205,8 +292,15 @@ def _execute(connection, statements: list[str]) -> None:
             cursor.execute(sql)
 
 
+def _has_totals(connection) -> bool:
+    # Migration 0004 installs the triggers before 0007 creates the closed
+    # days' tables: a trigger naming a table that does not exist yet would
+    # fail every insert (and, on SQLite, every later table rebuild).
+    return {DAY_TOTALS, SALE_WINDOW} <= set(connection.introspection.table_names())
+
+
 def install_triggers(connection=default_connection) -> None:
-    _execute(connection, trigger_sql(connection.vendor))
+    _execute(connection, trigger_sql(connection.vendor, _has_totals(connection)))
 
 
 def drop_triggers(connection=default_connection) -> None:
@@ -243,6 +337,125 @@ def rebuild(connection=default_connection) -> None:
     with transaction.atomic(using=connection.alias):
         install_triggers(connection)
         backfill(connection)
+        if _has_totals(connection):
+            backfill_totals(connection)
+
+
+# --- the closed days --------------------------------------------------------
+
+
+def _closed(cursor) -> date | None:
+    cursor.execute(f"SELECT MAX(day) FROM {DAY_TOTALS}")
+    value = cursor.fetchone()[0]
+    # SQLite returns the date as text.
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+def closed_day(connection=default_connection) -> date | None:
+    """The last closed day: the rollup triggers keep the closed days' tables up to it."""
+    with connection.cursor() as cursor:
+        return _closed(cursor)
+
+
+def _close(cursor, last: date, closed: date | None) -> None:
+    """Close the days after ``closed`` (None: none was) up to ``last``, from the rollups.
+
+    The caller holds what keeps movements out meanwhile (see close_days).
+    """
+    sums = ", ".join(f"SUM({column})" for column in COLUMNS)
+    after = "day > %s AND " if closed else ""
+    before = [closed] if closed else []
+    cursor.execute(
+        f"INSERT INTO {DAY_TOTALS} (day, {', '.join(COLUMNS)}) "
+        f"SELECT day, {sums} FROM {TABLE} WHERE {after}day <= %s GROUP BY day",
+        [*before, last],
+    )
+    # ``last`` must have a row even without a movement: the latest row's
+    # day is what says which days are closed.
+    zeros = ", ".join("0" for _ in COLUMNS)
+    cursor.execute(
+        f"INSERT INTO {DAY_TOTALS} (day, {', '.join(COLUMNS)}) SELECT %s, {zeros} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {DAY_TOTALS} WHERE day = %s)",
+        [last, last],
+    )
+    first = last - timedelta(days=CLOSED_WINDOW_DAYS - 1)
+    if closed is None or closed < first:
+        # The old window and the new one do not overlap: sum it anew.
+        cursor.execute(f"DELETE FROM {SALE_WINDOW}")
+        cursor.execute(
+            f"INSERT INTO {SALE_WINDOW} (product_id, sale_count, sale_revenue) "
+            f"SELECT product_id, SUM(sale_count), SUM(sale_revenue) FROM {TABLE} "
+            "WHERE day >= %s AND day <= %s AND sale_count > 0 GROUP BY product_id",
+            [first, last],
+        )
+        return
+    # The days that enter the window are added, the days that leave it are
+    # taken off: two days' rollups for a one-day move.
+    left = first - timedelta(days=1)
+    old_first = closed - timedelta(days=CLOSED_WINDOW_DAYS - 1)
+    moved = "sale_count > 0 AND (day > %s AND day <= %s OR day >= %s AND day <= %s)"
+    params = [closed, last, old_first, left]
+    sign = "CASE WHEN day > %s THEN 1 ELSE -1 END"
+    cursor.execute(
+        f"INSERT INTO {SALE_WINDOW} (product_id, sale_count, sale_revenue) "
+        f"SELECT product_id, SUM({sign} * sale_count), SUM({sign} * sale_revenue) "
+        f"FROM {TABLE} WHERE {moved} GROUP BY product_id ORDER BY product_id "
+        f"ON CONFLICT (product_id) DO UPDATE SET "
+        f"sale_count = {SALE_WINDOW}.sale_count + excluded.sale_count, "
+        f"sale_revenue = {SALE_WINDOW}.sale_revenue + excluded.sale_revenue",
+        [closed, closed, *params],
+    )
+    cursor.execute(
+        f"DELETE FROM {SALE_WINDOW} WHERE sale_count = 0 AND product_id IN "
+        f"(SELECT product_id FROM {TABLE} WHERE day >= %s AND day <= %s)",
+        [old_first, left],
+    )
+
+
+def close_days(today: date, connection=default_connection) -> date | None:
+    """Close every day before ``today`` not closed yet; returns the last closed day.
+
+    Usually there is nothing to do (one read). Once a day it sums the day
+    that ended into ``DayTotal`` and moves ``SaleWindow`` by a day. On
+    PostgreSQL that waits for the movements being written and keeps new ones
+    out until it commits (a movement dated on a day being closed, committed
+    meanwhile, would be in neither the sums read nor the triggers' update);
+    when that lock is not granted at once, nothing is closed and the
+    dashboard reads the rollups for the open days instead.
+    """
+    last = today - timedelta(days=1)
+    closed = closed_day(connection)
+    if closed is not None and closed >= last:
+        return closed
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                previous = cursor.fetchone()[0]
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [CLOSE_LOCK_TIMEOUT])
+                # SHARE ROW EXCLUSIVE: waits for the transactions writing
+                # movements, keeps new ones out, and conflicts with itself
+                # (two refreshes never close the same day twice).
+                cursor.execute(f"LOCK TABLE {INFLOWS}, {OUTFLOWS} IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+            closed = _closed(cursor)
+            if closed is None or closed < last:
+                _close(cursor, last, closed)
+                closed = last
+    except OperationalError:
+        logger.info("Days not closed: the movement tables are busy; the next refresh retries")
+        return closed_day(connection)
+    return closed
+
+
+def backfill_totals(connection=default_connection, today: date | None = None) -> None:
+    """Sum the closed days' tables anew from the rollups, closed up to yesterday."""
+    today = today or timezone.localdate()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {INFLOWS}, {OUTFLOWS} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {DAY_TOTALS}")
+        _close(cursor, today - timedelta(days=1), None)
 
 
 def _time_zone_changed(*, setting, **kwargs) -> None:
@@ -316,3 +529,66 @@ def _number(value):
         return Decimal(0)
     # SQLite returns sums of decimals as floats: compare to the cent.
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class TotalDifference:
+    table: str  # DAY_TOTALS or SALE_WINDOW
+    key: str  # the day, or the product id
+    column: str
+    recorded: object
+    expected: object
+
+
+def _compare(cursor, table: str, key: str, stored: str, expected: str, columns, params, limit):
+    """Rows of ``stored`` and ``expected`` (keyed by ``key``) that differ; a missing row is 0."""
+    differs = " OR ".join(f"COALESCE(s.{c}, 0) <> COALESCE(e.{c}, 0)" for c in columns)
+    values = ", ".join(f"s.{c}, e.{c}" for c in columns)
+    cursor.execute(
+        f"SELECT COALESCE(s.{key}, e.{key}), {values} FROM ({stored}) s "
+        f"FULL OUTER JOIN ({expected}) e ON e.{key} = s.{key} WHERE {differs} "
+        f"ORDER BY 1 LIMIT %s",
+        [*params, limit],
+    )
+    found = []
+    for row in cursor.fetchall():
+        for index, column in enumerate(columns):
+            recorded, wanted = row[1 + 2 * index], row[2 + 2 * index]
+            if _number(recorded) != _number(wanted):
+                found.append(TotalDifference(table, str(row[0])[:10], column, recorded, wanted))
+    return found
+
+
+def totals_differences(connection=default_connection, limit: int = 1000) -> list[TotalDifference]:
+    """Where the closed days' tables differ from their rollups, at most ``limit`` rows of each."""
+    with connection.cursor() as cursor:
+        closed = _closed(cursor)
+        if closed is None:
+            # Nothing closed yet (the first refresh closes the days): the
+            # tables must be empty.
+            closed = date.min
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)
+        found = _compare(
+            cursor,
+            DAY_TOTALS,
+            "day",
+            f"SELECT * FROM {DAY_TOTALS}",
+            f"SELECT day, {sums} FROM {TABLE} WHERE day <= %s GROUP BY day",
+            COLUMNS,
+            [closed],
+            limit,
+        )
+        first = closed - timedelta(days=CLOSED_WINDOW_DAYS - 1) if closed > date.min else closed
+        found += _compare(
+            cursor,
+            SALE_WINDOW,
+            "product_id",
+            f"SELECT * FROM {SALE_WINDOW}",
+            f"SELECT product_id, SUM(sale_count) AS sale_count, "
+            f"SUM(sale_revenue) AS sale_revenue FROM {TABLE} "
+            "WHERE day >= %s AND day <= %s AND sale_count > 0 GROUP BY product_id",
+            ("sale_count", "sale_revenue"),
+            [first, closed],
+            limit,
+        )
+    return found

@@ -2,11 +2,15 @@
 
 Kept only as the reference the rollup-based metrics are compared with
 (``test_metrics_rollups.py``): same window, same day boundaries, same
-figures. A verbatim copy of ``dashboard/metrics.py`` before the rollups.
+figures. A verbatim copy of ``dashboard/metrics.py`` before the rollups,
+but for one change of what is listed: the low-stock list nets out the units
+on order (issue 15) and shows them; and raw SQL gets its datetimes as the
+ORM passes them (``_raw``).
 """
 
 from datetime import UTC, date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -43,6 +47,15 @@ def _local_day(start: datetime):
         shifted = ExpressionWrapper(F("created_at") + Value(offset), output_field=DateTimeField())
         return TruncDate(shifted, tzinfo=UTC)
     return TruncDate("created_at", tzinfo=tz)
+
+
+def _raw(moment: datetime):
+    """A datetime for raw SQL as the ORM would pass it (on SQLite: naive UTC text).
+
+    sqlite3 alone writes an aware datetime with its offset, which then
+    compares as text with the stored UTC values: wrong near midnight.
+    """
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
@@ -155,6 +168,7 @@ def compute_top_products(now: datetime | None = None) -> dict[str, dict]:
         GROUP BY p.id, p.title, p.serial_number
         ORDER BY revenue DESC, p.id
     """
+    start = _raw(start)
     rows = _fetch(sql, [SALE, start, TOP_PRODUCTS, SALE, start])
     return {
         "top_products": {
@@ -187,13 +201,13 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
     # mention in ORDER BY.
     sql = f"""
         WITH low AS MATERIALIZED (
-            SELECT p.id, p.title, p.serial_number, p.quantity, p.reorder_level,
+            SELECT p.id, p.title, p.serial_number, p.quantity, p.on_order, p.reorder_level,
                    COALESCE((
                        SELECT SUM(o.quantity) FROM {Outflow._meta.db_table} o
                        WHERE o.product_id = p.id AND o.reason = %s AND o.created_at >= %s
                    ), 0) AS sold
             FROM {Product._meta.db_table} p
-            WHERE p.is_active AND p.quantity <= p.reorder_level
+            WHERE p.is_active AND p.quantity + p.on_order <= p.reorder_level
         )
         SELECT * FROM low
         ORDER BY CASE WHEN quantity = 0 THEN 0.0
@@ -202,7 +216,7 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
                  quantity, id
         LIMIT %s
     """
-    rows = _fetch(sql, [SALE, start, limit])
+    rows = _fetch(sql, [SALE, _raw(start), limit])
     result = []
     for row in rows:
         sold = int(row["sold"])
@@ -218,6 +232,7 @@ def compute_low_stock(now: datetime | None = None) -> dict[str, dict]:
                 "title": row["title"],
                 "serial_number": row["serial_number"],
                 "quantity": row["quantity"],
+                "on_order": row["on_order"],
                 "reorder_level": row["reorder_level"],
                 "sold_30d": sold,
                 "avg_daily_units": round(sold / WINDOW_DAYS, 2),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dashboard import metrics
 from dashboard.tests import scan_metrics
-from movements import services
+from movements import rollups, services
 from movements.models import Inflow, Outflow
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +110,40 @@ def test_rollup_metrics_equal_the_movement_scan(settings, stocked_product, suppl
     assert sum(1 for units in from_movements["daily_sales"]["units"] if units) > 10
     assert len(from_movements["top_products"]["rows"]) == 10
     assert from_movements["sales"]["30d"]["count"] > 50
+
+
+@pytest.mark.parametrize(
+    "days_later",
+    [
+        1,  # yesterday closes: the window moves by a day
+        3,
+        45,  # the window is summed anew
+        -2,  # a clock moved back: days ahead are closed, the rollups are grouped
+    ],
+)
+def test_metrics_equal_the_scan_when_days_close(stocked_product, supplier, days_later):
+    """close_days moves the closed days' tables; the figures still equal the scan."""
+    _varied_ledger(stocked_product, supplier, 7)
+    now = timezone.now() + timedelta(days=days_later)
+    from_rollups = metrics.compute(LEDGER_METRICS, now=now)
+    from_movements = _scan(now)
+    for name in LEDGER_METRICS:
+        rolled = {k: v for k, v in from_rollups[name].items() if k not in ("computed_at", "schema")}
+        assert rolled == from_movements[name], name
+    assert rollups.totals_differences() == []
+    if days_later < 45:
+        assert len(from_movements["top_products"]["rows"]) == 10
+
+
+def test_top_products_rank_the_same_on_both_paths(stocked_product, supplier):
+    """The sales window's ranking (days closed up to yesterday) equals grouping the rollups."""
+    _varied_ledger(stocked_product, supplier, 8)
+    closed = rollups.closed_day()
+    assert closed == timezone.localdate() - timedelta(days=1)
+    ledger = metrics.compute_ledger()
+    grouped = metrics.compute_top_products(closed=None, ceiling=Decimal(0))
+    assert ledger["top_products"] == grouped["top_products"]
+    assert len(grouped["top_products"]["rows"]) == 10
 
 
 def test_refresh_reads_rollups_not_movements(stocked_product):

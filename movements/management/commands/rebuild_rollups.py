@@ -8,8 +8,9 @@ from movements.models import DailyRollup
 
 class Command(BaseCommand):
     help = (
-        "Recompute the daily rollups from every movement (and write their triggers again, "
-        "with the current TIME_ZONE). Movements wait while it runs; reads do not."
+        "Recompute the daily rollups from every movement, and the day and 30-day totals from "
+        "them (and write their triggers again, with the current TIME_ZONE). Movements wait "
+        "while it runs; reads do not."
     )
 
     def handle(self, *args, **options):
