@@ -832,6 +832,7 @@ def seed_demo(
     use_copy: bool | None = None,
     batch_movements: int = BATCH_MOVEMENTS,
     copy_connections: int = COPY_CONNECTIONS,
+    bulk_load: bool = True,
 ) -> DemoResult:
     """Write the demo data; ``use_copy`` defaults to True on PostgreSQL.
 
@@ -839,8 +840,9 @@ def seed_demo(
     from ``copy_connections`` connections (a failure leaves whole products
     only; ``seed_demo --reset`` starts over); if the tables were empty, their
     secondary indexes and foreign keys are dropped first and built again at
-    the end, also after a failure. Otherwise everything happens in one
-    transaction, the caller's if there is one, with every index in place.
+    the end, also after a failure (``bulk_load=False``: not, as a benchmark's
+    baseline). Otherwise everything happens in one transaction, the
+    caller's if there is one, with every index in place.
     """
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -865,7 +867,7 @@ def seed_demo(
         _restore_set_aside(workers=copy_connections)
         with transaction.atomic():
             counted = prepare()
-        bulk = _bulk_tables_empty()
+        bulk = bulk_load and _bulk_tables_empty()
         if bulk:
             _set_aside()
         try:
