@@ -85,3 +85,25 @@ def test_a_list_without_a_search_stays_in_title_order(admin_client):
     response = admin_client.get(URL)
 
     assert "".join(p.title[0] for p in response.context["cl"].result_list) == "ABC"
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_a_search_counts_exactly_only_up_to_its_own_limit(admin_client, settings):
+    settings.ADMIN_EXACT_COUNT_LIMIT = 10_000
+    settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT = 2
+    ProductFactory.create_batch(3, title="Drill")
+
+    listed = admin_client.get(URL).context["cl"]
+    searched = admin_client.get(URL, {"q": "drill"}).context["cl"]
+
+    assert not listed.paginator.count_is_estimate
+    assert listed.result_count == 3
+    assert searched.paginator.count_is_estimate
+
+
+def test_a_searchs_exact_count_limit_defaults_to_four_pages(settings):
+    from project.admin_pagination import search_exact_count_limit
+
+    del settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT
+    assert search_exact_count_limit() == 200
