@@ -422,6 +422,11 @@ def close_days(today: date, connection=default_connection) -> date | None:
     meanwhile, would be in neither the sums read nor the triggers' update);
     when that lock is not granted at once, nothing is closed and the
     dashboard reads the rollups for the open days instead.
+
+    Cost: moving the window updates one ``SaleWindow`` row per product sold
+    on the day that leaves or the day that enters it. At 1,000,000 products
+    and 10,000,000 movements (~100,000 product-days a day) that is ~175,000
+    rows, ~7 s on a busy 2-core machine, during which movements wait.
     """
     last = today - timedelta(days=1)
     closed = closed_day(connection)
