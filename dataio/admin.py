@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from dataio import notifications
+from dataio import notifications, registry
 from dataio.models import TaskNotification
 from project.formats import integer
 
@@ -216,6 +216,15 @@ class TaskNotificationAdmin(ModelAdmin):
                     _("Preview")
                     if obj.task_type == TaskNotification.TaskType.IMPORT_PREVIEW
                     else _("Details"),
+                )
+            )
+        page = registry.job_page(obj.task_type)
+        if page:  # a job another app runs (an NF-e receipt) has its own page
+            parts.append(
+                format_html(
+                    '<a class="text-primary-600 font-medium" href="{}">{}</a>',
+                    reverse(page, args=[obj.pk]),
+                    _("Open"),
                 )
             )
         if obj.can_retry:

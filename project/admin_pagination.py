@@ -27,13 +27,13 @@ from django.db.models import QuerySet
 
 
 def search_exact_count_limit() -> int:
-    """The exact-count limit of a search (``ADMIN_SEARCH_EXACT_COUNT_LIMIT``, default 200).
+    """The exact-count limit of a search (``settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT``).
 
     Lower than a list's: a list's count reads index entries, a search's
     reads and rechecks table rows (a trigram index cannot tell a match for
     sure, and a one- or two-letter term has no trigram to look up).
     """
-    return getattr(settings, "ADMIN_SEARCH_EXACT_COUNT_LIMIT", 200)
+    return settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT
 
 
 def planner_row_estimate(queryset: QuerySet) -> int:

@@ -14,8 +14,8 @@ def _currency() -> str:
 NBSP = "\u00a0"
 
 
-def money(value) -> str:
-    amount = number_format(Decimal(value), 2, force_grouping=True)
+def money(value, places: int = 2) -> str:
+    amount = number_format(Decimal(value), places, force_grouping=True)
     return f"{_currency()}{NBSP}{amount}"
 
 

@@ -493,6 +493,8 @@ PRODUCT_LATEST_MOVEMENTS = env_int("PRODUCT_LATEST_MOVEMENTS", 15)
 # from this offset on a page reads its ids first (a deferred join).
 ADMIN_EXACT_COUNT_LIMIT = 10_000
 ADMIN_DEFERRED_JOIN_OFFSET = 500
+# A search counts its matches exactly up to this many (it rechecks table rows).
+ADMIN_SEARCH_EXACT_COUNT_LIMIT = 200
 
 # --- Dashboard metrics (dashboard.metrics, dashboard.refresh) -----------------
 # A movement or product change refreshes the cached metrics this many seconds

@@ -4,6 +4,8 @@ Thin: every change calls ``purchasing.services``; the pages only collect
 input and show the services' refusals as messages.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -14,8 +16,16 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
 from catalog.models import Supplier
+from project import formats
 from purchasing import services
-from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
+from purchasing.models import (
+    NFeReceipt,
+    NFeReceiptLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    SupplierProduct,
+)
 from purchasing.selectors import reorder_suggestions
 
 State = PurchaseOrder.State
@@ -447,9 +457,6 @@ class ReceiptAdmin(ModelAdmin):
 
 
 # --- NF-e XML receipts ---------------------------------------------------------
-# Importing the tasks here registers them in the worker, which loads the admin.
-from purchasing.models import NFeReceipt, NFeReceiptLine  # noqa: E402
-from purchasing.nfe import tasks as _nfe_tasks  # noqa: E402, F401
 
 
 def _with_posted(preview: dict, posted) -> dict:
@@ -465,6 +472,35 @@ def _with_posted(preview: dict, posted) -> dict:
         ]
         notes.append({**note, "lines": lines, "chosen": posted.get(f"order_{key}", "")})
     return {**preview, "notes": notes}
+
+
+def _shown(preview: dict) -> dict:
+    """The preview's amounts as the person's language writes money (the job stores them as text)."""
+
+    def amount(value, *, exact: bool = False):
+        if value in (None, ""):
+            return value
+        decimal = Decimal(str(value))
+        # A unit cost may carry more than cents: show them all.
+        places = max(2, -decimal.as_tuple().exponent) if exact else 2
+        return formats.money(decimal, places)
+
+    notes = [
+        {
+            **note,
+            "total": amount(note.get("total")),
+            "lines": [
+                {
+                    **line,
+                    "cost": amount(line.get("cost")),
+                    "unit_cost": amount(line.get("unit_cost"), exact=True),
+                }
+                for line in note.get("lines", [])
+            ],
+        }
+        for note in preview.get("notes", [])
+    ]
+    return {**preview, "notes": notes} if preview else preview
 
 
 def _register_job_pages() -> None:
@@ -621,12 +657,14 @@ class NFeReceiptAdmin(ModelAdmin):
         if notification.task_type == types[1] and notification.status == "completed":
             ids = (notification.stock_impact or {}).get("receipts", [])
             receipts = list(NFeReceipt.objects.filter(pk__in=ids).select_related("supplier"))
+            for receipt in receipts:
+                receipt.total_shown = formats.money(receipt.total)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "job": notification,
             "is_preview": notification.task_type == types[0],
-            "preview": preview,
+            "preview": _shown(preview),
             "posted": request.POST,
             "problems": problems,
             "receipts": receipts,

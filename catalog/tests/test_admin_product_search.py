@@ -102,8 +102,9 @@ def test_a_search_counts_exactly_only_up_to_its_own_limit(admin_client, settings
     assert searched.paginator.count_is_estimate
 
 
-def test_a_searchs_exact_count_limit_defaults_to_four_pages(settings):
+def test_a_searchs_exact_count_limit_is_four_pages_and_a_setting(settings):
     from project.admin_pagination import search_exact_count_limit
 
-    del settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT
     assert search_exact_count_limit() == 200
+    settings.ADMIN_SEARCH_EXACT_COUNT_LIMIT = 50
+    assert search_exact_count_limit() == 50

@@ -191,3 +191,11 @@ def test_the_nfe_jobs_register_their_page_for_the_notification_centre():
             "admin:purchasing_nfereceipt_job", args=[7]
         )
     assert registry.job_page(TaskNotification.TaskType.EXPORT) is None
+
+
+def test_the_notification_centre_opens_an_nfe_job_s_page(client, role_user, queued):
+    client.force_login(role_user("Operator"))
+    response = upload(client, ("nota.xml", nfe_xml([XLine("A", ean=EAN)])))
+    centre = client.get(reverse("admin:dataio_tasknotification_changelist")).content.decode()
+    assert f'href="{response.url}"' in centre
+

@@ -142,6 +142,8 @@ def test_an_nfe_file_becomes_stock(flow, staff, shop, flow_worker, settings, lan
     preview = flow.text("#nfe-job")
     assert "FS-1" in preview and "FS-2" in preview, preview
     assert matched.title in preview  # matched by its EAN
+    # Money as the language writes it: 500 + its 10 of the freight.
+    assert ("R$\xa0510,00" if language == "pt-br" else "R$\xa0510.00") in preview, preview
     flow.page.fill("input[name^=pick_][name$=_2]", picked.serial_number)
     with flow.page.expect_navigation():
         flow.page.click("#nfe-confirm")
