@@ -11,11 +11,12 @@ from unfold.decorators import action, display
 
 from dataio import notifications, registry
 from dataio.models import TaskNotification
+from project.admin_readonly import ViewOnlyAdminMixin
 from project.formats import integer
 
 
 @admin.register(TaskNotification)
-class TaskNotificationAdmin(ModelAdmin):
+class TaskNotificationAdmin(ViewOnlyAdminMixin, ModelAdmin):
     """Each user's imports, exports and checks; superusers see everyone's.
 
     Read-only: every change goes through ``dataio.notifications`` (retry,
@@ -77,15 +78,6 @@ class TaskNotificationAdmin(ModelAdmin):
         if not (request.user.is_active and request.user.is_staff):
             return False
         return obj is None or request.user.is_superuser or obj.user_id == request.user.pk
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_mark_selected_read_permission(self, request):
         return self.has_module_permission(request)

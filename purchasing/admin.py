@@ -17,6 +17,7 @@ from unfold.decorators import action, display
 
 from catalog.models import Supplier
 from project import formats
+from project.admin_readonly import ViewOnlyAdminMixin
 from purchasing import services
 from purchasing.models import (
     NFeReceipt,
@@ -390,7 +391,7 @@ class PurchaseOrderAdmin(ModelAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ModelAdmin):
+class ReceiptAdmin(ViewOnlyAdminMixin, ModelAdmin):
     """Receipts are made by receiving an order; here they are read and reversed."""
 
     list_display = ("__str__", "order_display", "line", "created_by", "created_at", "reversed_at")
@@ -413,15 +414,6 @@ class ReceiptAdmin(ModelAdmin):
     @display(description=_("order"))
     def order_display(self, receipt):
         return receipt.line.order.number
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("purchasing.view_purchaseorder") or _can_receive(request)
@@ -514,7 +506,7 @@ def _register_job_pages() -> None:
 _register_job_pages()
 
 
-class NFeReceiptLineInline(TabularInline):
+class NFeReceiptLineInline(ViewOnlyAdminMixin, TabularInline):
     model = NFeReceiptLine
     extra = 0
     can_delete = False
@@ -533,15 +525,9 @@ class NFeReceiptLineInline(TabularInline):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(NFeReceipt)
-class NFeReceiptAdmin(ModelAdmin):
+class NFeReceiptAdmin(ViewOnlyAdminMixin, ModelAdmin):
     """Notes received are read here; "Import NF-e XML" uploads, previews and confirms."""
 
     list_display = ("number", "series", "supplier", "total", "order", "created_by", "created_at")
@@ -565,15 +551,6 @@ class NFeReceiptAdmin(ModelAdmin):
     inlines = (NFeReceiptLineInline,)
     actions_list = ("import_nfe",)
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or _can_receive(request)
