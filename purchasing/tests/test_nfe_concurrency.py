@@ -1,13 +1,11 @@
 """Two people receiving the same NF-e at the same moment: it is received once."""
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from catalog.tests.factories import ProductFactory, SupplierFactory
 from movements.models import Inflow
+from project.tests.concurrency import at_once
 from purchasing.models import NFeReceipt
 from purchasing.nfe import services
 from purchasing.nfe.parsing import NFeError
@@ -25,29 +23,15 @@ def test_the_same_note_sent_twice_at_once_is_received_once(supplier_known):
     product = ProductFactory(ean=EAN)
     data = nfe_xml([XLine("A", ean=EAN, quantity="5.0000", value="50.00")])
     threads_count = 4
-    barrier = threading.Barrier(threads_count)
-    outcomes, lock = [], threading.Lock()
 
-    def receive():
+    def receive(_):  # everyone confirms at the same moment
         try:
-            barrier.wait()  # everyone confirms at the same moment
-            try:
-                services.nfe_receive(
-                    documents=[services.Document(name="n.xml", data=data)], user=None
-                )
-                outcome = "received"
-            except NFeError as error:
-                outcome = "refused" if "twice" in error.message else error.message
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+            services.nfe_receive(documents=[services.Document(name="n.xml", data=data)], user=None)
+        except NFeError as error:
+            return "refused" if "twice" in error.message else error.message
+        return "received"
 
-    threads = [threading.Thread(target=receive) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once(receive, threads_count)
     assert sorted(outcomes) == ["received"] + ["refused"] * (threads_count - 1)
     assert NFeReceipt.objects.count() == 1
     assert Inflow.objects.filter(product=product).count() == 1

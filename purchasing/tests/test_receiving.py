@@ -1,14 +1,14 @@
 """Receiving a purchase order: inflows through the ledger, one transaction, states, reversal."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from movements import services as ledger
 from movements.models import Inflow, Outflow
+from project.tests.concurrency import at_once
 from purchasing import services
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
 from purchasing.services import LineInput, PurchasingError, ReceiveInput, StateRefused
@@ -216,28 +216,15 @@ def test_concurrent_receipts_of_one_line_receive_it_once(sent_order):
     # are refused by the line's own rule, not by the order's state.
     order = sent_order(quantities=(10, 4))
     line = _lines(order)[0]
-    threads_count = 8
-    barrier = threading.Barrier(threads_count)
-    outcomes, lock = [], threading.Lock()
 
-    def receive():
+    def receive(_):
         try:
-            barrier.wait()
-            try:
-                services.order_receive(order=order.pk, user=None, lines=[ReceiveInput(line.pk, 10)])
-                outcome = "received"
-            except PurchasingError as exc:
-                outcome = exc.code
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+            services.order_receive(order=order.pk, user=None, lines=[ReceiveInput(line.pk, 10)])
+        except PurchasingError as exc:
+            return exc.code
+        return "received"
 
-    threads = [threading.Thread(target=receive) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once(receive, 8)
     assert sorted(outcomes) == ["over_receipt_needs_reason"] * 7 + ["received"]
     line.refresh_from_db()
     assert line.received_quantity == 10
