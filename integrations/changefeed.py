@@ -1,4 +1,4 @@
-"""The change feed: every change to products and movements, in commit order.
+"""The change feed: every change to products, movements and purchase orders, in commit order.
 
 ``updated_after`` is a write-time watermark: a transaction that stamped its
 rows and commits a minute later can slip behind a client that synced in
@@ -25,91 +25,99 @@ seeding a demo does not fill the feed with rows no client needs.
 from django.db import connection as default_connection
 
 TABLE = "integrations_change"
+# table -> (kind, the column that holds the changed object's id). An order's
+# lines are part of the order: a line added, changed or removed is a change
+# of its order.
 SOURCES = {
-    # table -> kind
-    "catalog_product": "product",
-    "movements_inflow": "inflow",
-    "movements_outflow": "outflow",
+    "catalog_product": ("product", "id"),
+    "movements_inflow": ("inflow", "id"),
+    "movements_outflow": ("outflow", "id"),
+    "purchasing_purchaseorder": ("purchase_order", "id"),
+    "purchasing_purchaseorderline": ("purchase_order", "order_id"),
 }
-# A product changes (insert, update, delete); movements are only inserted.
-EVENTS = {"product": ("INSERT", "UPDATE", "DELETE"), "inflow": ("INSERT",), "outflow": ("INSERT",)}
+# Products and orders change (insert, update, delete); movements are only
+# inserted. Any change of a line is an "upsert" of its order.
+EVENTS = {
+    "catalog_product": ("INSERT", "UPDATE", "DELETE"),
+    "movements_inflow": ("INSERT",),
+    "movements_outflow": ("INSERT",),
+    "purchasing_purchaseorder": ("INSERT", "UPDATE", "DELETE"),
+    "purchasing_purchaseorderline": ("INSERT", "UPDATE", "DELETE"),
+}
+WHOLE_OBJECT = {"catalog_product", "purchasing_purchaseorder"}  # their DELETE is the object's
 SWITCH = "inventory.change_feed"
 
 
-def _pg_sql() -> list[str]:
+def _triggers(tables):
+    """(trigger name, table, event, kind, id column, op) of ``tables`` (all by default)."""
+    for table in tables or SOURCES:
+        kind, column = SOURCES[table]
+        for event in EVENTS[table]:
+            op = "delete" if event == "DELETE" and table in WHOLE_OBJECT else "upsert"
+            yield f"{table}_feed_{event.lower()}", table, event, kind, column, op
+
+
+def _pg_sql(tables) -> list[str]:
     statements = []
-    for table, kind in SOURCES.items():
-        for event in EVENTS[kind]:
-            name = f"{table}_feed_{event.lower()}"
-            rows = "old_rows" if event == "DELETE" else "new_rows"
-            op = "delete" if event == "DELETE" else "upsert"
-            transition = "OLD" if event == "DELETE" else "NEW"
-            statements += [
-                f"""
-                CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
-                BEGIN
-                    IF current_setting('{SWITCH}', true) = 'off' THEN
-                        RETURN NULL;
-                    END IF;
-                    INSERT INTO {TABLE} (txid, kind, object_id, op, at)
-                    SELECT pg_current_xact_id()::text::bigint, '{kind}', id, '{op}', now()
-                    FROM {rows} ORDER BY id;
+    for name, table, event, kind, column, op in _triggers(tables):
+        rows = "old_rows" if event == "DELETE" else "new_rows"
+        transition = "OLD" if event == "DELETE" else "NEW"
+        statements += [
+            f"""
+            CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+            BEGIN
+                IF current_setting('{SWITCH}', true) = 'off' THEN
                     RETURN NULL;
-                END;
-                $$ LANGUAGE plpgsql;
-                """,
-                f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} "
-                f"REFERENCING {transition} TABLE AS {rows} FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION {name}();",
-            ]
+                END IF;
+                INSERT INTO {TABLE} (txid, kind, object_id, op, at)
+                SELECT pg_current_xact_id()::text::bigint, '{kind}', object_id, '{op}', now()
+                FROM (SELECT DISTINCT {column} AS object_id FROM {rows}) AS changed
+                ORDER BY object_id;
+                RETURN NULL;
+            END;
+            $$ LANGUAGE plpgsql;
+            """,
+            f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} "
+            f"REFERENCING {transition} TABLE AS {rows} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {name}();",
+        ]
     return statements
 
 
-def _sqlite_sql() -> list[str]:
+def _sqlite_sql(tables) -> list[str]:
     statements = []
-    for table, kind in SOURCES.items():
-        for event in EVENTS[kind]:
-            name = f"{table}_feed_{event.lower()}"
-            row = "OLD" if event == "DELETE" else "NEW"
-            op = "delete" if event == "DELETE" else "upsert"
-            statements += [
-                f"DROP TRIGGER IF EXISTS {name};",
-                f"""
-                CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN
-                    INSERT INTO {TABLE} (txid, kind, object_id, op, at)
-                    VALUES (0, '{kind}', {row}.id, '{op}', strftime('%Y-%m-%d %H:%M:%f', 'now'));
-                END;
-                """,
-            ]
+    for name, table, event, kind, column, op in _triggers(tables):
+        row = "OLD" if event == "DELETE" else "NEW"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name};",
+            f"""
+            CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN
+                INSERT INTO {TABLE} (txid, kind, object_id, op, at)
+                VALUES (0, '{kind}', {row}.{column}, '{op}', strftime('%Y-%m-%d %H:%M:%f', 'now'));
+            END;
+            """,
+        ]
     return statements
 
 
-def _drop_sql(vendor: str) -> list[str]:
-    names = [
-        f"{table}_feed_{event.lower()}" for table, kind in SOURCES.items() for event in EVENTS[kind]
-    ]
+def _drop_sql(vendor: str, tables) -> list[str]:
     if vendor == "postgresql":
-        tables = {
-            f"{table}_feed_{event.lower()}": table
-            for table, kind in SOURCES.items()
-            for event in EVENTS[kind]
-        }
         return [
             sql
-            for name in names
+            for name, table, *_ in _triggers(tables)
             for sql in (
-                f"DROP TRIGGER IF EXISTS {name} ON {tables[name]};",
+                f"DROP TRIGGER IF EXISTS {name} ON {table};",
                 f"DROP FUNCTION IF EXISTS {name}();",
             )
         ]
-    return [f"DROP TRIGGER IF EXISTS {name};" for name in names]
+    return [f"DROP TRIGGER IF EXISTS {name};" for name, *_ in _triggers(tables)]
 
 
-def trigger_sql(vendor: str) -> list[str]:
+def trigger_sql(vendor: str, tables=None) -> list[str]:
     if vendor == "postgresql":
-        return _pg_sql()
+        return _pg_sql(tables)
     if vendor == "sqlite":
-        return _sqlite_sql()
+        return _sqlite_sql(tables)
     raise RuntimeError(f"No change feed triggers for database {vendor!r}.")
 
 
@@ -120,9 +128,10 @@ def _execute(connection, statements) -> None:
             cursor.execute(sql)
 
 
-def install_triggers(connection=default_connection) -> None:
-    _execute(connection, trigger_sql(connection.vendor))
+def install_triggers(connection=default_connection, tables=None) -> None:
+    """The triggers of ``tables`` (each migration names the tables it knows), or all."""
+    _execute(connection, trigger_sql(connection.vendor, tables))
 
 
-def drop_triggers(connection=default_connection) -> None:
-    _execute(connection, _drop_sql(connection.vendor))
+def drop_triggers(connection=default_connection, tables=None) -> None:
+    _execute(connection, _drop_sql(connection.vendor, tables))

@@ -21,13 +21,16 @@ KIND_ACCESS = {
     "product": ("catalog:read", "catalog.view_product"),
     "inflow": ("movements:read", "movements.view_inflow"),
     "outflow": ("movements:read", "movements.view_outflow"),
+    "purchase_order": ("purchasing:read", "purchasing.view_purchaseorder"),
 }
 
 
 class ChangeSerializer(serializers.Serializer):
     cursor = serializers.CharField(help_text="This change's position; pass it back as `after`.")
     kind = serializers.ChoiceField(choices=Change.Kind.values)
-    id = serializers.IntegerField(help_text="The product's, inflow's or outflow's id.")
+    id = serializers.IntegerField(
+        help_text="The product's, inflow's, outflow's or purchase order's id."
+    )
     op = serializers.ChoiceField(
         choices=Change.Op.values,
         help_text="`upsert`: created or changed, read it again; `delete`: gone.",
@@ -70,7 +73,7 @@ class FeedView(APIView):
 
 
 class ChangeFeedView(FeedView):
-    """Every change to products, inflows and outflows, in the order they committed.
+    """Every change to products, inflows, outflows and purchase orders, in the order they committed.
 
     Start from `changes/latest/` (taken before a full sync of the lists), then
     ask with `after` set to the last `cursor` you stored: a change is never
@@ -91,7 +94,9 @@ class ChangeFeedView(FeedView):
             OpenApiParameter(
                 "kind",
                 OpenApiTypes.STR,
-                description="Comma-separated: product, inflow, outflow (all by default).",
+                description=(
+                    "Comma-separated: product, inflow, outflow, purchase_order (all by default)."
+                ),
             ),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}; 500."),
         ],

@@ -145,6 +145,7 @@ class Change(models.Model):
         PRODUCT = "product", _("product")
         INFLOW = "inflow", _("inflow")
         OUTFLOW = "outflow", _("outflow")
+        PURCHASE_ORDER = "purchase_order", _("purchase order")
 
     class Op(models.TextChoices):
         UPSERT = "upsert", _("created or changed")
@@ -154,7 +155,7 @@ class Change(models.Model):
     # The writing transaction's id on PostgreSQL (0 on SQLite): the feed's
     # order is (txid, id), readable only below the oldest running transaction.
     txid = models.BigIntegerField()
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     object_id = models.BigIntegerField()
     op = models.CharField(max_length=10, choices=Op.choices)
     at = models.DateTimeField()

@@ -11,12 +11,16 @@ from integrations import changefeed
 from project import beat
 
 
+# The tables this migration knows (later ones add theirs: 0003, purchase orders).
+TABLES = ("catalog_product", "movements_inflow", "movements_outflow")
+
+
 def install(apps, schema_editor):
-    changefeed.install_triggers(schema_editor.connection)
+    changefeed.install_triggers(schema_editor.connection, TABLES)
 
 
 def uninstall(apps, schema_editor):
-    changefeed.drop_triggers(schema_editor.connection)
+    changefeed.drop_triggers(schema_editor.connection, TABLES)
 
 
 PURGE_TASK = "Purge the change feed"

@@ -35,6 +35,38 @@ def api(transactional_db, admin_user):
     return client_for(admin_user)
 
 
+def test_a_purchase_order_and_its_lines_arrive_as_changes_of_the_order(api):
+    from catalog.tests.factories import SupplierFactory
+    from purchasing import services as purchasing
+    from purchasing.services import LineInput
+
+    start = api.get(f"{CHANGES}latest/").json()["cursor"]
+    product = ProductFactory()
+    order = purchasing.order_create(
+        supplier=SupplierFactory(),
+        user=None,
+        lines=[LineInput(product=product, quantity=4), LineInput(ProductFactory(), 2)],
+    )
+    purchasing.order_send(order=order, user=None)
+    draft = purchasing.order_create(
+        supplier=SupplierFactory(), user=None, lines=[LineInput(product=product, quantity=1)]
+    )
+    draft_id = draft.pk
+    purchasing.order_delete(order=draft)
+    changes, _ = _follow(api, start, kind="purchase_order", limit=2)
+    ops = {}
+    for change in changes:
+        assert change["kind"] == "purchase_order"
+        ops.setdefault(change["id"], []).append(change["op"])
+    assert set(ops) == {order.pk, draft_id}
+    assert set(ops[order.pk]) == {"upsert"} and len(ops[order.pk]) >= 3  # created, lines, sent
+    # Its line went first, then the order: the last word on it is "deleted".
+    assert ops[draft_id][-1] == "delete" and set(ops[draft_id][:-1]) == {"upsert"}
+    # The units on order moved: the products' changes are in the feed too.
+    products = {c["id"] for c in _follow(api, start, kind="product")[0]}
+    assert product.pk in products
+
+
 def test_every_kind_of_change_arrives_once_in_order(api):
     start = api.get(f"{CHANGES}latest/").json()["cursor"]
     product = ProductFactory()
