@@ -198,4 +198,3 @@ def test_the_notification_centre_opens_an_nfe_job_s_page(client, role_user, queu
     response = upload(client, ("nota.xml", nfe_xml([XLine("A", ean=EAN)])))
     centre = client.get(reverse("admin:dataio_tasknotification_changelist")).content.decode()
     assert f'href="{response.url}"' in centre
-
