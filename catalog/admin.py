@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.db import connections
 from django.db.models import CharField, Count, F, Func
 from django.http import Http404
 from django.shortcuts import redirect
@@ -28,7 +29,11 @@ from catalog.resources import (
     SupplierResource,
 )
 from dataio.admin_mixins import ImportExportMixin
-from project.admin_pagination import EstimatedCountPaginator, search_exact_count_limit
+from project.admin_pagination import (
+    EstimatedCountPaginator,
+    planner_row_estimate,
+    search_exact_count_limit,
+)
 from project.formats import integer
 
 # The row checkbox's markup per language, its value a mark for the row's pk.
@@ -165,6 +170,38 @@ class ProductChangeList(ChangeList):
         return [by_title.get(item, item) if isinstance(item, str) else item for item in ordering]
 
 
+def _picker_term(request) -> str:
+    """The words typed in a product picker (the admin's autocomplete asks this admin)."""
+    if request.path != reverse("admin:autocomplete"):
+        return ""
+    return request.GET.get("term", "").strip()
+
+
+def _search_term(request) -> str:
+    """The words searched: the list's ``q``, or a product picker's ``term``."""
+    return request.GET.get(SEARCH_VAR, "").strip() or _picker_term(request)
+
+
+# A picker sorts its matches by title (an exact title comes first) up to
+# this many, as the planner estimates them; past it, the newest first.
+PICKER_TITLE_ORDER_LIMIT = 2_000
+
+
+def _picker_order(matches) -> tuple[str, ...]:
+    """A product picker's order: by title, unless the term matches too many products.
+
+    A person picking reads the suggestions by title. For a common word at a
+    million products, title order makes PostgreSQL walk the title index
+    through most of the table (0.9-1.1 s a keystroke); newest first it
+    stops at the 20th match (10-20 ms), as the list's search does.
+    """
+    few = (
+        connections[matches.db].vendor != "postgresql"  # the planner's estimate is PostgreSQL's
+        or planner_row_estimate(matches) <= PICKER_TITLE_ORDER_LIMIT
+    )
+    return ("title", "pk") if few else ("-pk",)
+
+
 class ProductAdmin(CatalogAdmin):
     """The product pages' catalog side: list, filters, form, import and export.
 
@@ -285,7 +322,10 @@ class ProductAdmin(CatalogAdmin):
             )
             if found:
                 return queryset.filter(serial_number=found[0]), False
-        return super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if _picker_term(request):
+            found = found.order_by(*_picker_order(found))
+        return found, may_have_duplicates
 
     def get_ordering(self, request):
         """Title order; the newest first for a search (an order the primary key serves).
@@ -308,7 +348,7 @@ class ProductAdmin(CatalogAdmin):
         paginator = super().get_paginator(
             request, queryset, per_page, orphans, allow_empty_first_page
         )
-        if request.GET.get(SEARCH_VAR, "").strip():
+        if _search_term(request):
             # A search's matches are counted by reading them (a trigram
             # index cannot count): exact up to a lower limit, estimated past it.
             paginator.exact_count_limit = search_exact_count_limit()
