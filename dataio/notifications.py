@@ -42,7 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dataio import files
+from dataio import files, registry
 from dataio.models import TaskNotification
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def _publish(*, notification_id: int, task_type: str, task_id: str) -> bool:
         TaskType.EXPORT: tasks.run_export,
         TaskType.IMPORT_PREVIEW: tasks.check_import,
         TaskType.IMPORT: tasks.apply_import,
+        **registry.JOB_TASKS,
     }[task_type]
     try:
         task.apply_async(
@@ -117,6 +118,7 @@ def notification_create(
     parameters: dict | None = None,
     source_file: str = "",
     original_name: str = "",
+    total_rows: int = 0,
 ) -> TaskNotification:
     """Record a job as Pending and queue its task once this transaction commits.
 
@@ -132,6 +134,7 @@ def notification_create(
         parameters={"language": translation.get_language(), **(parameters or {})},
         source_file=source_file,
         original_name=original_name,
+        total_rows=total_rows,
         queued_at=timezone.now(),
     )
     _enqueue(notification)
@@ -511,7 +514,12 @@ def _republish_pending(*, now) -> int:
     waiting = TaskNotification.objects.filter(
         Q(queued_at__lt=since) | Q(queued_at__isnull=True, created_at__lt=since),
         status=Status.PENDING,
-        task_type__in=[TaskType.EXPORT, TaskType.IMPORT_PREVIEW, TaskType.IMPORT],
+        task_type__in=[
+            TaskType.EXPORT,
+            TaskType.IMPORT_PREVIEW,
+            TaskType.IMPORT,
+            *registry.JOB_TASKS,
+        ],
     )
     sent = 0
     for notification_id, task_type, task_id in waiting.values_list("pk", "task_type", "task_id"):

@@ -38,10 +38,17 @@ def label_of(model) -> str:
     return f"{model._meta.app_label}.{model._meta.model_name}"
 
 
-# Jobs a domain app runs itself (the NF-e receipts): task type -> the name of
-# the URL of the job's page, which takes the notification's id. The
-# notification centre links there as it links an import to its preview.
+# Jobs a domain app runs itself (the NF-e receipts), through the same job
+# record and queue as imports: task type -> its Celery task (published,
+# re-sent by the sweep and failed on a refusing broker as dataio's own), and
+# task type -> the name of the URL of the job's page, which takes the
+# notification's id (the notification centre links there).
+JOB_TASKS: dict[str, object] = {}
 JOB_PAGES: dict[str, str] = {}
+
+
+def register_job_task(task_type: str, task) -> None:
+    JOB_TASKS[task_type] = task
 
 
 def register_job_page(task_type: str, url_name: str) -> None:

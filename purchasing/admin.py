@@ -495,17 +495,6 @@ def _shown(preview: dict) -> dict:
     return {**preview, "notes": notes} if preview else preview
 
 
-def _register_job_pages() -> None:
-    from dataio import registry
-    from dataio.models import TaskNotification
-
-    for task_type in (TaskNotification.TaskType.NFE_PREVIEW, TaskNotification.TaskType.NFE_RECEIVE):
-        registry.register_job_page(task_type, "admin:purchasing_nfereceipt_job")
-
-
-_register_job_pages()
-
-
 class NFeReceiptLineInline(ViewOnlyAdminMixin, TabularInline):
     model = NFeReceiptLine
     extra = 0

@@ -33,8 +33,10 @@ def _documents(notification) -> list[services.Document]:
     return documents
 
 
-def _run(notification_id: int, work) -> dict | None:
-    notification = notifications.notification_start(notification_id=notification_id)
+def _run(notification_id: int, work, task_id: str | None) -> dict | None:
+    notification = notifications.notification_start(
+        notification_id=notification_id, task_id=task_id
+    )
     if notification is None:
         return None
     with (
@@ -111,9 +113,9 @@ def _receive(notification) -> dict | None:
     return {"receipts": len(receipts), "lines": lines}
 
 
-def run_preview(notification_id: int) -> dict | None:
-    return _run(notification_id, _preview)
+def run_preview(notification_id: int, task_id: str | None = None) -> dict | None:
+    return _run(notification_id, _preview, task_id)
 
 
-def run_receive(notification_id: int) -> dict | None:
-    return _run(notification_id, _receive)
+def run_receive(notification_id: int, task_id: str | None = None) -> dict | None:
+    return _run(notification_id, _receive, task_id)

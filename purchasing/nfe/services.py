@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -421,51 +421,16 @@ def nfe_receive(
 
 
 # --- the jobs ----------------------------------------------------------------
-def _enqueue(notification, task) -> None:
-    """Queue the job's task after the commit; a broker that refuses fails the job at once."""
-    from dataio import notifications
-
-    notification_id = notification.pk
-
-    def publish() -> None:
-        try:
-            task.apply_async(args=[notification_id], queue=settings.TRANSFER_TASK_QUEUE)
-        except Exception:  # kombu's OperationalError, redis' errors, a refused socket...
-            logger.warning("NF-e job %s not queued", notification_id, exc_info=True)
-            failed = notifications.notification_fail(
-                notification_id=notification_id,
-                message=notifications.queue_unreachable_message(),
-            )
-            if failed is not None:
-                notification.status = failed.status
-                notification.error_message = failed.error_message
-
-    transaction.on_commit(publish)
-
-
-def _job(*, user, task_type: str, parameters: dict, rows: int):
-    from dataio import notifications
-    from dataio.models import TaskNotification
-
-    # A job row, Pending, through dataio's one writer of notifications; the
-    # NF-e tasks are queued here (dataio's publisher knows only its own).
-    (notification,) = notifications.notices_send(
-        users=[user],
-        task_type=task_type,
-        status=TaskNotification.Status.PENDING,
-        message="",
-        total_rows=rows,
-        parameters={"language": translation.get_language(), **parameters},
-    )
-    return notification
+# A job as dataio records imports: Pending, its task published after the
+# commit (a refusing broker fails it at once), re-sent by the sweep if the
+# queue lost it; the NF-e tasks are registered with dataio (PurchasingConfig).
 
 
 @transaction.atomic
 def nfe_upload(*, user, uploads) -> object:
     """Store the uploaded XML files and queue their preview; returns the job's notification."""
-    from dataio import files
+    from dataio import files, notifications
     from dataio.models import TaskNotification
-    from purchasing.nfe import tasks
 
     uploads = list(uploads)
     if not uploads:
@@ -489,28 +454,23 @@ def nfe_upload(*, user, uploads) -> object:
         {"path": files.save_upload(files.UPLOADS, "xml", upload), "name": upload.name[:255]}
         for upload in uploads
     ]
-    notification = _job(
-        user=user,
-        task_type=TaskNotification.TaskType.NFE_PREVIEW,
-        parameters={"files": stored},
-        rows=0,
+    return notifications.notification_create(
+        user=user, task_type=TaskNotification.TaskType.NFE_PREVIEW, parameters={"files": stored}
     )
-    _enqueue(notification, tasks.nfe_preview)
-    return notification
 
 
 @transaction.atomic
 def nfe_confirm(*, preview, user, picks: dict, orders: dict) -> object:
     """Queue the receipt of a previewed upload, with the products picked and orders chosen."""
+    from dataio import notifications
     from dataio.models import TaskNotification
-    from purchasing.nfe import tasks
 
     if (
         preview.task_type != TaskNotification.TaskType.NFE_PREVIEW
         or preview.status != TaskNotification.Status.COMPLETED
     ):
         raise NFeError(_("This upload is not checked yet."))
-    notification = _job(
+    return notifications.notification_create(
         user=user,
         task_type=TaskNotification.TaskType.NFE_RECEIVE,
         parameters={
@@ -519,10 +479,8 @@ def nfe_confirm(*, preview, user, picks: dict, orders: dict) -> object:
             "orders": orders,
             "preview_id": preview.pk,
         },
-        rows=preview.total_rows,
+        total_rows=preview.total_rows,
     )
-    _enqueue(notification, tasks.nfe_receive)
-    return notification
 
 
 def summary(receipts: list[NFeReceipt], lines: int) -> str:

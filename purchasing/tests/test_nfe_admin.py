@@ -198,3 +198,24 @@ def test_the_notification_centre_opens_an_nfe_job_s_page(client, role_user, queu
     response = upload(client, ("nota.xml", nfe_xml([XLine("A", ean=EAN)])))
     centre = client.get(reverse("admin:dataio_tasknotification_changelist")).content.decode()
     assert f'href="{response.url}"' in centre
+
+
+def test_the_sweep_sends_again_an_nfe_job_the_queue_lost(
+    client, role_user, queued, settings, django_capture_on_commit_callbacks
+):
+    """NF-e jobs are dataio's jobs: a Pending one the broker lost is re-sent like an import."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dataio import notifications
+
+    client.force_login(role_user("Operator"))
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, ("nota.xml", nfe_xml([XLine("A", ean=EAN)])))
+    job = TaskNotification.objects.get(task_type=TaskNotification.TaskType.NFE_PREVIEW)
+    assert queued["preview"].call_count == 1
+    assert queued["preview"].call_args.kwargs["task_id"] == job.task_id
+    later = timezone.now() + timedelta(minutes=settings.TRANSFER_PENDING_REPUBLISH_MINUTES + 1)
+    notifications.notifications_sweep_stuck(now=later)
+    assert queued["preview"].call_count == 2
