@@ -7,12 +7,15 @@ commits schedule nothing, so a burst of 1,000 movements causes one refresh per
 debounce window instead of 1,000. The task clears the flag before it reads
 the database, so nothing committed after that moment is missed.
 
-A process that scheduled the refresh knows it will not start before its
-countdown ends, so until shortly before then its own commits need no round
-trip to the cache at all (under a stream of API sales that round trip cost a
-tenth of each request). It keeps that on its monotonic clock and trusts no
-other host's clock; the margin covers a worker whose clock runs a little
-ahead.
+A refresh that is pending will not start before its countdown ends, so
+until shortly before then a process's commits need no round trip to the
+cache at all (under a stream of API sales that round trip cost a tenth of
+each request). The process that scheduled it knows when that is; the flag
+holds the same moment (Unix time) for the others, who learn it with one read
+when their ``add`` finds the flag set, instead of asking on every commit.
+Each keeps it on its monotonic clock. Celery itself starts a countdown at
+the publisher's clock's time, so the hosts' clocks already have to agree
+(NTP); the margin covers a worker or a host whose clock runs a little ahead.
 
 Nothing here may make a movement fail: if the cache or the broker does not
 answer, the error is logged and the periodic refresh (every 5 minutes) covers.
@@ -49,9 +52,23 @@ def forget_local_refresh_eta() -> None:
     _covered_until = 0.0
 
 
+def _covered_for(seconds: float, now: float) -> None:
+    """Commits need not ask the cache until ``seconds`` from ``now``, less the margin."""
+    global _covered_until
+    _covered_until = now + seconds - ETA_MARGIN_SECONDS
+
+
+def _learn_pending_start(now: float) -> None:
+    """Another process's refresh is pending: remember when it starts, if the flag says."""
+    starts_at = cache.get(PENDING_KEY)
+    # A flag without a time (written by an older release) is asked again on
+    # every commit, as before.
+    if isinstance(starts_at, float):
+        _covered_for(starts_at - time.time(), now)
+
+
 def schedule_refresh() -> bool:
     """Schedule one metrics refresh unless one is pending; True if scheduled."""
-    global _covered_until
     from dashboard.tasks import update_dashboard_metrics_cache
 
     now = time.monotonic()
@@ -61,7 +78,8 @@ def schedule_refresh() -> bool:
     try:
         # The flag outlives the countdown by a margin, so that a lost task
         # (worker or broker down) blocks refreshes for a minute at most.
-        if not cache.add(PENDING_KEY, "1", timeout=int(countdown) + 60):
+        if not cache.add(PENDING_KEY, time.time() + countdown, timeout=int(countdown) + 60):
+            _learn_pending_start(now)
             return False
     except Exception:
         logger.warning("Dashboard refresh not scheduled: the cache is unavailable", exc_info=True)
@@ -78,7 +96,7 @@ def schedule_refresh() -> bool:
         logger.warning("Dashboard refresh not scheduled: the broker is unavailable", exc_info=True)
         clear_pending_refresh()
         return False
-    _covered_until = now + countdown - ETA_MARGIN_SECONDS
+    _covered_for(countdown, now)
     return True
 
 

@@ -207,12 +207,33 @@ def test_the_process_that_scheduled_a_refresh_skips_the_cache_until_just_before_
     assert apply_async.call_count == 1
 
 
-def test_a_refresh_another_process_scheduled_is_checked_on_every_commit(
-    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls
+def test_a_refresh_another_process_scheduled_is_read_once_then_trusted_until_just_before_it_runs(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls, monkeypatch
 ):
-    """Its countdown is measured on another host's clock: nothing is assumed."""
+    """The flag says when that refresh starts: one read, then no round trip until then."""
     product = stocked_product(quantity=100)
-    cache.set(refresh.PENDING_KEY, "1", timeout=60)
+    cache.set(refresh.PENDING_KEY, time.time() + 10.0, timeout=60)
+    started = refresh.time.monotonic()
+    _sell(product, django_capture_on_commit_callbacks)
+    assert (cache_calls.add.call_count, cache_calls.get.call_count) == (1, 1)
+    for _ in range(20):
+        _sell(product, django_capture_on_commit_callbacks)
+    assert len(cache_calls.method_calls) == 2  # no round trip at all
+    monkeypatch.setattr(
+        refresh.time, "monotonic", lambda: started + 10.0 - refresh.ETA_MARGIN_SECONDS + 0.01
+    )
+    _sell(product, django_capture_on_commit_callbacks)  # it may start any moment: ask
+    assert cache_calls.add.call_count == 2
+    assert apply_async.call_count == 0
+
+
+@pytest.mark.parametrize("flag", ["1", "past"], ids=["no-start-time", "start-time-passed"])
+def test_a_refresh_of_unknown_or_past_start_is_checked_on_every_commit(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls, flag
+):
+    """An older release's flag, or a refresh that should have run (its task was lost)."""
+    product = stocked_product(quantity=100)
+    cache.set(refresh.PENDING_KEY, time.time() - 5.0 if flag == "past" else flag, timeout=60)
     for _ in range(5):
         _sell(product, django_capture_on_commit_callbacks)
     assert cache_calls.add.call_count == 5
