@@ -58,15 +58,6 @@ def _covered_for(seconds: float, now: float) -> None:
     _covered_until = now + seconds - ETA_MARGIN_SECONDS
 
 
-def _learn_pending_start(now: float) -> None:
-    """Another process's refresh is pending: remember when it starts, if the flag says."""
-    starts_at = cache.get(PENDING_KEY)
-    # A flag without a time (written by an older release) is asked again on
-    # every commit, as before.
-    if isinstance(starts_at, float):
-        _covered_for(starts_at - time.time(), now)
-
-
 def schedule_refresh() -> bool:
     """Schedule one metrics refresh unless one is pending; True if scheduled."""
     from dashboard.tasks import update_dashboard_metrics_cache
@@ -75,11 +66,19 @@ def schedule_refresh() -> bool:
     if now < _covered_until:
         return False
     countdown = debounce_seconds()
+    starts_at = time.time() + countdown
     try:
-        # The flag outlives the countdown by a margin, so that a lost task
-        # (worker or broker down) blocks refreshes for a minute at most.
-        if not cache.add(PENDING_KEY, time.time() + countdown, timeout=int(countdown) + 60):
-            _learn_pending_start(now)
+        # One read when a refresh is pending (the usual case); the flag is
+        # ours only if it holds the very time we offered. It outlives the
+        # countdown by a margin, so that a lost task (worker or broker down)
+        # blocks refreshes for a minute at most.
+        pending = cache.get_or_set(PENDING_KEY, starts_at, timeout=int(countdown) + 60)
+        if pending != starts_at:
+            # Another process's refresh, not started yet (it clears the flag
+            # first): it will see this commit. A flag without a time (an
+            # older release's) is asked again on every commit, as before.
+            if isinstance(pending, float):
+                _covered_for(pending - time.time(), now)
             return False
     except Exception:
         logger.warning("Dashboard refresh not scheduled: the cache is unavailable", exc_info=True)
