@@ -21,12 +21,19 @@ movements (the usual case) touch neither, so concurrent sales share no row.
 ``SaleWindow`` is each product's sales over the 29 closed days of the window
 (``closed - 28`` to ``closed``): with today's rollups, its 30-day revenue.
 
+A movement dated on a day being closed must be in the close's sums or in the
+triggers' update, never neither nor both. Closing holds no lock a sale of
+today asks for: it waits for the writers in flight when it starts, and a
+movement dated before the database's today takes an advisory lock the close
+holds (``close_days``, ``_hold_off_movements``).
+
 Only a movement's product holds its rollup row's lock, and every movement
 already locks its product row first (``movements.services``), so the rollups
 add no waiting between sales of different products.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -48,9 +55,26 @@ SALE_WINDOW = "movements_salewindow"
 # part of it is the 29 days up to the last closed day.
 WINDOW_DAYS = 30
 CLOSED_WINDOW_DAYS = WINDOW_DAYS - 1
-# close_days waits this long for the movement tables' lock, then gives up
-# until the next refresh: a queued lock request would hold up every sale.
+# close_days waits this long for a lock, then gives up until the next
+# refresh: a queued lock request holds up everyone who asks after it (every
+# sale for the movement tables' lock, only backdated movements for
+# BACKDATED_LOCK).
 CLOSE_LOCK_TIMEOUT = "200ms"
+# Advisory locks, as two int4 keys (LOCK_CLASS, which). CLOSE_LOCK: one
+# close at a time (a second one gives up at once; backfill_totals waits).
+# BACKDATED_LOCK: the trigger takes it shared for a movement dated before
+# the database clock's today; a close holds it exclusively while it sums.
+LOCK_CLASS = 0x726F6C6C  # "roll"
+CLOSE_LOCK = 1
+BACKDATED_LOCK = 2
+# close_days waits this long for the movements being written when it starts
+# to commit, then gives up until the next refresh (nobody waits for it).
+CLOSE_WAIT_SECONDS = 2.0
+# A caller whose clock runs ahead of the database's asks to close a day the
+# database says is not over. Up to this far ahead it is a clock's skew: the
+# close waits for the database's midnight. Further ahead (tests that close
+# days to come) the close keeps every movement out while it runs.
+CLOCK_SKEW_SECONDS = 10.0
 INFLOWS = "movements_inflow"
 OUTFLOWS = "movements_outflow"
 SALE = "sale"
@@ -174,6 +198,39 @@ def _pg_trigger_sql(table: str, totals: bool = True) -> list[str]:
     ]
 
 
+BACKDATED_FUNCTION = "movements_rollup_backdated"
+
+
+def _pg_backdated_trigger_sql(table: str) -> list[str]:
+    """The lock that keeps a movement dated before today out of a close (see close_days).
+
+    A trigger of its own, fired before the rollup trigger (triggers on one
+    event fire in the order of their names: "backdated" < "rollup"), so the
+    rollup trigger reads the closed day after the lock is granted, in a
+    snapshot of its own (read committed).
+    """
+    zone = _zone_literal()
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {BACKDATED_FUNCTION}() RETURNS trigger AS $$
+        BEGIN
+            -- Today's movements (sales) stop at this test and never wait.
+            IF EXISTS (
+                SELECT 1 FROM new_rows
+                WHERE {_pg_day()} < (clock_timestamp() AT TIME ZONE {zone})::date
+            ) THEN
+                PERFORM pg_advisory_xact_lock_shared({LOCK_CLASS}, {BACKDATED_LOCK});
+            END IF;
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql;
+        """,
+        f"CREATE OR REPLACE TRIGGER {table}_backdated AFTER INSERT ON {table} "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {BACKDATED_FUNCTION}();",
+    ]
+
+
 def _pg_truncate_trigger_sql(table: str, totals: bool = True) -> list[str]:
     """TRUNCATE sends no row to a trigger: the rollups are emptied with the movements.
 
@@ -250,6 +307,7 @@ def trigger_sql(vendor: str, totals: bool = True) -> list[str]:
             for sql in (
                 *_pg_trigger_sql(table, totals),
                 *_pg_truncate_trigger_sql(table, totals),
+                *(_pg_backdated_trigger_sql(table) if totals else ()),
             )
         ]
     if vendor == "sqlite":
@@ -260,10 +318,14 @@ def trigger_sql(vendor: str, totals: bool = True) -> list[str]:
 def drop_trigger_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
-            f"DROP {kind} IF EXISTS {t}_rollup{suffix}{where};"
-            for t in (INFLOWS, OUTFLOWS)
-            for suffix in ("", "_truncate")
-            for kind, where in (("TRIGGER", f" ON {t}"), ("FUNCTION", "()"))
+            *(f"DROP TRIGGER IF EXISTS {t}_backdated ON {t};" for t in (INFLOWS, OUTFLOWS)),
+            f"DROP FUNCTION IF EXISTS {BACKDATED_FUNCTION}();",
+            *(
+                f"DROP {kind} IF EXISTS {t}_rollup{suffix}{where};"
+                for t in (INFLOWS, OUTFLOWS)
+                for suffix in ("", "_truncate")
+                for kind, where in (("TRIGGER", f" ON {t}"), ("FUNCTION", "()"))
+            ),
         ]
     return [f"DROP TRIGGER IF EXISTS {t}_rollup;" for t in (INFLOWS, OUTFLOWS)]
 
@@ -412,41 +474,157 @@ def _close(cursor, last: date, closed: date | None) -> None:
     )
 
 
+# Transactions of this database, other than ours, that may have written
+# movements: an INSERT holds ROW EXCLUSIVE on its table until it ends (the
+# other modes are the ones a writer may hold instead, by LOCK TABLE).
+# Readers (ACCESS SHARE) are not waited for.
+_WRITERS_SQL = f"""
+    SELECT DISTINCT virtualtransaction FROM pg_locks
+    WHERE locktype = 'relation' AND granted
+      AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                   'AccessExclusiveLock')
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND relation IN ('{INFLOWS}'::regclass, '{OUTFLOWS}'::regclass)
+      AND pid IS DISTINCT FROM pg_backend_pid()
+"""
+# Which of them still run: a transaction holds the lock on its own virtual
+# transaction id until it has ended (committed and visible, or rolled back).
+_RUNNING_SQL = (
+    "SELECT virtualxid FROM pg_locks WHERE locktype = 'virtualxid' AND granted "
+    "AND mode = 'ExclusiveLock' AND virtualxid = ANY(%s)"
+)
+
+
+def _day_over(cursor, day: date) -> tuple[bool, float]:
+    """Whether ``day`` is over by the database's clock, as the triggers date; seconds left."""
+    zone = _zone_literal()
+    cursor.execute(
+        f"SELECT (clock_timestamp() AT TIME ZONE {zone})::date > %s, "
+        f"EXTRACT(EPOCH FROM ((%s::date + 1)::timestamp AT TIME ZONE {zone}) - clock_timestamp())",
+        [day, day],
+    )
+    over, remaining = cursor.fetchone()
+    return over, float(remaining)
+
+
+def _with_lock_timeout(cursor, sql: str) -> None:
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    previous = cursor.fetchone()[0]
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [CLOSE_LOCK_TIMEOUT])
+    cursor.execute(sql)
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def _writers_done(cursor) -> bool:
+    """Wait (up to CLOSE_WAIT_SECONDS) for the transactions writing movements now to end."""
+    cursor.execute(_WRITERS_SQL)
+    running = [row[0] for row in cursor.fetchall()]
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    pause = 0.005
+    while running:
+        if time.monotonic() >= deadline:
+            return False
+        # Polled, not a lock wait: a sale that starts meanwhile queues
+        # behind nothing of ours.
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+        cursor.execute(_RUNNING_SQL, [running])
+        running = [row[0] for row in cursor.fetchall()]
+    return True
+
+
+def _hold_off_movements(cursor, last: date) -> bool:
+    """Make sure no movement dated up to ``last`` commits unseen by the close; False: busy.
+
+    A movement the close does not see (committed after its reads) and the
+    trigger does not add to the closed days' tables (it read the closed day
+    before the close committed) would be lost. Which movements can be so:
+
+    - those dated before the database clock's today when the trigger runs
+      take BACKDATED_LOCK shared: taking it exclusively waits for the ones
+      in flight and makes the others wait for the commit;
+    - the others were written while their day was the database's today. Once
+      the database's clock is past ``last``, those dated up to ``last`` were
+      all written already: waiting for the transactions writing movements
+      now is enough. Sales that start meanwhile (today's) wait for nothing.
+    """
+    over, remaining = _day_over(cursor, last)
+    if not over and remaining > CLOCK_SKEW_SECONDS:
+        # ``last`` is not over by far: only a test, or a clock set wrong,
+        # asks for that. Movements dated on it are still being written, with
+        # no lock: keep them all out until this commits. SHARE ROW
+        # EXCLUSIVE waits for the transactions writing movements and blocks
+        # new ones.
+        _with_lock_timeout(cursor, f"LOCK TABLE {INFLOWS}, {OUTFLOWS} IN SHARE ROW EXCLUSIVE MODE")
+        return True
+    deadline = time.monotonic() + CLOCK_SKEW_SECONDS + 1
+    while not over:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(max(remaining, 0) + 0.01, 1))
+        over, remaining = _day_over(cursor, last)
+    # The writers first, then the lock: a transaction that wrote today's
+    # movement before midnight and writes one dated before today now takes
+    # the lock shared without waiting for us while we wait for it.
+    if not _writers_done(cursor):
+        return False
+    _with_lock_timeout(cursor, f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {BACKDATED_LOCK})")
+    return True
+
+
 def close_days(today: date, connection=default_connection) -> date | None:
     """Close every day before ``today`` not closed yet; returns the last closed day.
 
     Usually there is nothing to do (one read). Once a day it sums the day
     that ended into ``DayTotal`` and moves ``SaleWindow`` by a day. On
-    PostgreSQL that waits for the movements being written and keeps new ones
-    out until it commits (a movement dated on a day being closed, committed
-    meanwhile, would be in neither the sums read nor the triggers' update);
-    when that lock is not granted at once, nothing is closed and the
-    dashboard reads the rollups for the open days instead.
+    PostgreSQL no sale waits for it: it first waits for the transactions
+    writing movements when it starts (written before midnight, they may be
+    dated on the day it closes), then keeps out only movements dated before
+    the database's today while it sums (:func:`_hold_off_movements`). When
+    they do not commit in time, or another close is running, nothing is
+    closed and the dashboard reads the rollups for the open days instead.
 
     Cost: moving the window updates one ``SaleWindow`` row per product sold
     on the day that leaves or the day that enters it. At 1,000,000 products
     and 10,000,000 movements (~100,000 product-days a day) that is ~175,000
-    rows, ~7 s on a busy 2-core machine, during which movements wait.
+    rows, 5-8 s, during which only backdated movements wait.
     """
     last = today - timedelta(days=1)
     closed = closed_day(connection)
     if closed is not None and closed >= last:
         return closed
-    try:
+    if connection.vendor != "postgresql":
+        # SQLite begins its transactions IMMEDIATE (settings): this one waits
+        # for the writer and keeps the others out; there is one at a time.
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT current_setting('lock_timeout')")
-                previous = cursor.fetchone()[0]
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [CLOSE_LOCK_TIMEOUT])
-                # SHARE ROW EXCLUSIVE: waits for the transactions writing
-                # movements, keeps new ones out, and conflicts with itself
-                # (two refreshes never close the same day twice).
-                cursor.execute(f"LOCK TABLE {INFLOWS}, {OUTFLOWS} IN SHARE ROW EXCLUSIVE MODE")
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
             closed = _closed(cursor)
             if closed is None or closed < last:
                 _close(cursor, last, closed)
                 closed = last
+        return closed
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            # Two refreshes after midnight: one closes, the other reads the
+            # open days' rollups rather than wait (or close a day twice).
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, CLOSE_LOCK])
+            if not cursor.fetchone()[0]:
+                logger.info("Days not closed: another close is running")
+                return closed
+            closed = _closed(cursor)
+            if closed is not None and closed >= last:
+                return closed  # closed by the close that just ended
+            if not _hold_off_movements(cursor, last):
+                logger.info(
+                    "Days not closed: movements still being written; the next refresh retries"
+                )
+                return closed
+            # Read again under the locks: whatever happened while we waited,
+            # a day is closed once.
+            closed = _closed(cursor)
+            if closed is not None and closed >= last:
+                return closed
+            _close(cursor, last, closed)
+            closed = last
     except OperationalError:
         logger.info("Days not closed: the movement tables are busy; the next refresh retries")
         return closed_day(connection)
@@ -458,6 +636,8 @@ def backfill_totals(connection=default_connection, today: date | None = None) ->
     today = today or timezone.localdate()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # After a close that is running, never beside it.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, CLOSE_LOCK])
             cursor.execute(f"LOCK TABLE {INFLOWS}, {OUTFLOWS} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {DAY_TOTALS}")
         _close(cursor, today - timedelta(days=1), None)
