@@ -44,6 +44,7 @@ from django.utils.translation import ngettext
 
 from dataio import files, registry
 from dataio.models import TaskNotification
+from project import timezones
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +123,10 @@ def notification_create(
 ) -> TaskNotification:
     """Record a job as Pending and queue its task once this transaction commits.
 
-    The job keeps the language of the person who asked for it (the request's
-    active language): its messages are written in it (``job_language``).
+    The job keeps the language and the time zone of the person who asked for
+    it (the request's active ones, project.timezones): its messages are
+    written in that language (``job_language``), its dates in that zone
+    (``job_time_zone``).
     """
     notification = TaskNotification.objects.create(
         user=user,
@@ -131,7 +134,11 @@ def notification_create(
         task_type=task_type,
         model=model,
         format=file_format,
-        parameters={"language": translation.get_language(), **(parameters or {})},
+        parameters={
+            "language": translation.get_language(),
+            "time_zone": timezones.current_name(),
+            **(parameters or {}),
+        },
         source_file=source_file,
         original_name=original_name,
         total_rows=total_rows,
@@ -144,6 +151,11 @@ def notification_create(
 def job_language(notification: TaskNotification) -> str:
     """The language the job's messages are written in: its requester's."""
     return notification.parameters.get("language") or settings.LANGUAGE_CODE
+
+
+def job_time_zone(notification: TaskNotification) -> str:
+    """The zone the job writes dates in: its requester's (jobs older than that: TIME_ZONE)."""
+    return timezones.zone_or_default(notification.parameters.get("time_zone"))
 
 
 def _heartbeat_is_fresh(notification: TaskNotification, now) -> bool:

@@ -7,6 +7,7 @@ understands; the traceback goes to the log (and Sentry), never to the user.
 
 import functools
 import logging
+import zoneinfo
 from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -16,7 +17,7 @@ from django.contrib import admin
 from django.db import DatabaseError, IntegrityError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -69,8 +70,12 @@ def _fails_job(label: str, *handlers: Handler):
     def decorate(work):
         @functools.wraps(work)
         def run(notification: TaskNotification, *args, **kwargs):
-            # Every message the job stores, in its requester's language.
-            with translation.override(notifications.job_language(notification)):
+            # Every message the job stores, in its requester's language; every
+            # date it writes (an export's cells), in its requester's time zone.
+            with (
+                translation.override(notifications.job_language(notification)),
+                timezone.override(zoneinfo.ZoneInfo(notifications.job_time_zone(notification))),
+            ):
                 try:
                     return work(notification, *args, **kwargs)
                 except Exception as error:

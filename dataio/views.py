@@ -40,7 +40,7 @@ def _visible(request, pk: int) -> TaskNotification:
 
 def _download_name(notification: TaskNotification, kind: str) -> str:
     base = notification.model.replace(".", "-") or "file"
-    # The time the user sees in the notification list (TIME_ZONE), not UTC.
+    # The time the user sees in the notification list (their zone, project.timezones), not UTC.
     stamp = timezone.localtime(notification.created_at).strftime("%Y%m%d-%H%M")
     if kind == "errors":
         return f"{base}-import-errors-{stamp}.csv"

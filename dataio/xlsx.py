@@ -110,7 +110,7 @@ def _t(text: str) -> str:
 
 
 def _serial(value: datetime, zone) -> str:
-    """A datetime as a spreadsheet date number, in ``zone`` (the site's time zone)."""
+    """A datetime as a spreadsheet date number, in ``zone`` (the job's time zone)."""
     local = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo else value
     return repr((local - _EPOCH).total_seconds() / 86400)
 
