@@ -556,8 +556,8 @@ def compute(names=METRIC_NAMES, *, now: datetime | None = None) -> dict[str, dic
     """
     wanted = set(names)
     documents: dict[str, dict] = {}
-    # Before the figures' transaction: closing yesterday (once a day) holds
-    # a lock that keeps movements out, for as short a time as it can.
+    # Before the figures' transaction: closing yesterday (once a day) waits
+    # for the movements in flight and keeps out only backdated ones.
     closed = close_days(_window(now)[0])
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -358,7 +359,7 @@ class ProductLedgerAdmin(ProductAdmin):
                 format_html(
                     '<a href="{}">{}</a>',
                     reverse(f"admin:movements_{entry['kind']}_change", args=[entry["id"]]),
-                    localize(entry["created_at"]),
+                    localize(timezone.localtime(entry["created_at"])),
                 ),
                 _("Inflow") if entry["kind"] == "inflow" else _("Outflow"),
                 f"{entry['delta']:+d}",

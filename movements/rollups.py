@@ -633,7 +633,7 @@ def close_days(today: date, connection=default_connection) -> date | None:
 
 def backfill_totals(connection=default_connection, today: date | None = None) -> None:
     """Sum the closed days' tables anew from the rollups, closed up to yesterday."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # After a close that is running, never beside it.

@@ -122,7 +122,8 @@ def reorder_suggestions(
     supplier's pack size. Products with nothing to order are left out;
     products with no preferred supplier form a group of their own.
     """
-    today = today or timezone.localdate()
+    # The shop's day (TIME_ZONE), as the rollups count it, whoever asks.
+    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
     since = today - timedelta(days=SALES_WINDOW_DAYS - 1)
     sold = (
         DailyRollup.objects.filter(product_id=OuterRef("pk"), day__gte=since, day__lte=today)

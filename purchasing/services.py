@@ -499,7 +499,7 @@ def order_create_from_suggestions(*, supplier: Supplier, user) -> PurchaseOrder 
         supplier=supplier,
         user=user,
         note=_("From the reorder suggestions of %(day)s")
-        % {"day": timezone.localdate().isoformat()},
+        % {"day": timezone.localdate(timezone=timezone.get_default_timezone()).isoformat()},
         lines=[
             LineInput(product=line.product_id, quantity=line.quantity, unit_cost=line.unit_cost)
             for line in lines

@@ -135,3 +135,20 @@ def test_record_outflow_button_prefills_the_product(admin_client, stocked_produc
     response = admin_client.get(url)
     assert response.status_code == 302
     assert response["Location"].endswith(f"/admin/movements/outflow/add/?product={product.pk}")
+
+
+def test_product_page_shows_its_movements_times_in_the_person_s_zone(admin_client, stocked_product):
+    """Not in UTC: 3:30 p.m. UTC is 12:30 p.m. in São Paulo (TIME_ZONE), 11:30 a.m. in Manaus."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    product = stocked_product(quantity=5)
+    at = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        services.outflow_create(product=product, quantity=1)
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    content = admin_client.get(url).content.decode()
+    assert "12:30 p.m." in content and "3:30 p.m." not in content
+    admin_client.cookies["backoffice_tz"] = "America/Manaus"
+    content = admin_client.get(url).content.decode()
+    assert "11:30 a.m." in content and "3:30 p.m." not in content

@@ -7,10 +7,11 @@ to the log only). The receipt commits its stock and "Completed" together.
 """
 
 import logging
+import zoneinfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dataio import files, notifications
@@ -42,6 +43,7 @@ def _run(notification_id: int, work, task_id: str | None) -> dict | None:
     with (
         notifications.notification_heartbeat(notification=notification),
         translation.override(notifications.job_language(notification)),
+        timezone.override(zoneinfo.ZoneInfo(notifications.job_time_zone(notification))),
     ):
         try:
             return work(notification)

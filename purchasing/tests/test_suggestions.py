@@ -164,3 +164,21 @@ def test_the_morning_task_is_a_periodic_task_admins_can_edit():
 
     task = PeriodicTask.objects.get(task="purchasing.prepare_reorder_suggestions")
     assert task.enabled and task.crontab.hour == "7"
+
+
+def test_suggestions_count_the_shop_s_days_whatever_zone_the_person_is_in():
+    """The rollups' days are the shop's (TIME_ZONE); a person's browser zone must not move them.
+
+    At 05:00 UTC it is already 2 March in São Paulo but still 1 March in Pago Pago:
+    counted in the person's day, today's sales would fall outside the window.
+    """
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    at = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        product = _low_product(stock=2, sold=60)
+        SupplierProductFactory(product=product, lead_time_days=7, pack_size=1)
+        with timezone.override("Pacific/Pago_Pago"):
+            (group,) = reorder_suggestions()
+    assert group.lines[0].sold_30_days == 60
