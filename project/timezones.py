@@ -1,7 +1,7 @@
 """Instants shown in the time zone of the person's browser (issue 14).
 
-A small script in every admin page (templates/admin/time_zone_script.html,
-included by the admin base template) writes the browser's IANA zone
+A small script in every admin page (templates/unfold/layouts/skeleton.html,
+which every admin, login and error page extends) writes the browser's IANA zone
 (``Intl.DateTimeFormat().resolvedOptions().timeZone``) into the cookie
 ``TIME_ZONE_COOKIE_NAME``; ``TimeZoneMiddleware`` activates it for the request,
 as Django's "Selecting the current time zone" describes. No cookie (the very
