@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from benchmarks._cpu import cpu_per_request
 from benchmarks._demo_data import ensure_demo_data
 from catalog.models import Product
 from movements import services
@@ -137,11 +138,16 @@ def _wrk(url: str, script: Path, seconds: int) -> dict:
     return figures
 
 
-def _measure(url: str, token: str, ids: list[int], mode: str, seconds: int, tmp: Path) -> dict:
+def _measure(
+    url: str, token: str, ids: list[int], mode: str, seconds: int, tmp: Path, server
+) -> dict:
     script = tmp / f"{mode}-{random.random()}.lua"
     script.write_text(LUA % {"ids": ", ".join(map(str, ids)), "token": token, "mode": mode})
     _wrk(url, script, max(2, seconds // 4))  # warm-up: connections, caches, plans
-    figures = _wrk(url, script, seconds)
+    figures = {}
+    with cpu_per_request(server.pid, figures) as cpu:
+        figures.update(_wrk(url, script, seconds))
+    figures["cpu_per_request"] = cpu.as_dict()
     if figures["errors"] or figures["non_2xx"]:
         raise RuntimeError(f"{url}: {figures['errors']} errors, {figures['non_2xx']} non-2xx")
     return figures
@@ -176,6 +182,12 @@ def run(
         "server": f"gunicorn {workers} workers ({worker_class}, {threads} threads)",
         "outflows_written": create["outflows_written"],
         "list_to_ceiling": round(listing["rps"] / ceiling["rps"], 3),
+        # CPU ms per request (gunicorn workers, PostgreSQL backends, wrk): see benchmarks/_cpu.py.
+        "cpu_per_request": {
+            "ceiling": ceiling["cpu_per_request"],
+            "list": listing["cpu_per_request"],
+            "outflow_create": create["cpu_per_request"],
+        },
         "targets": "list >= 800 rps and >= 0.15 x ceiling, p99 < 100 ms; outflows >= 300 rps",
     }
     # The last line of the command is the result; the context goes to stderr.
@@ -207,6 +219,7 @@ def measure_outflow_create(
         "outflow_create_rps": round(create["rps"]),
         "outflow_create_p99_ms": round(create["p99_us"] / 1000, 2),
         "outflows_written": create["outflows_written"],
+        "outflow_cpu_per_request": create["cpu_per_request"],
     }
 
 
@@ -225,11 +238,13 @@ def _serve_and_measure(*, seconds, workers, worker_class, threads, full: bool):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             if full:
-                ceiling = _measure(f"{base}/bench/ceiling/", token, ids, "get", seconds, tmp)
-                listing = _measure(
-                    f"{base}/api/v1/products/?page_size=50", token, ids, "get", seconds, tmp
+                ceiling = _measure(
+                    f"{base}/bench/ceiling/", token, ids, "get", seconds, tmp, server
                 )
-            create = _measure(f"{base}/api/v1/outflows/", token, ids, "post", seconds, tmp)
+                listing = _measure(
+                    f"{base}/api/v1/products/?page_size=50", token, ids, "get", seconds, tmp, server
+                )
+            create = _measure(f"{base}/api/v1/outflows/", token, ids, "post", seconds, tmp, server)
     finally:
         server.terminate()
         server.wait(timeout=30)
