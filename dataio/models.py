@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dataio.registry import JOB_TASKS
+
 
 class TaskNotification(models.Model):
     class Status(models.TextChoices):
@@ -118,10 +120,16 @@ class TaskNotification(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED and self.task_type in (
-            self.TaskType.EXPORT,
-            self.TaskType.IMPORT_PREVIEW,
-            self.TaskType.IMPORT,
+        """A failed job whose inputs are kept: dataio's own, and the jobs apps register.
+
+        A registered job (the NF-e receipts) reads its files from its
+        parameters; running it again is safe by its own rule (a note is
+        received once).
+        """
+        return self.status == self.Status.FAILED and (
+            self.task_type
+            in (self.TaskType.EXPORT, self.TaskType.IMPORT_PREVIEW, self.TaskType.IMPORT)
+            or self.task_type in JOB_TASKS
         )
 
     @property

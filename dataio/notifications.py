@@ -421,8 +421,9 @@ def notification_retry(*, notification: TaskNotification) -> TaskNotification:
     """Failed -> Pending, queued again after commit."""
     notification = TaskNotification.objects.select_for_update().get(pk=notification.pk)
     if not notification.can_retry:
-        raise ValueError(_("Only a failed import or export can be retried."))
-    if notification.task_type != TaskType.EXPORT and not notification.source_file:
+        raise ValueError(_("Only a failed job can be retried."))
+    imports = (TaskType.IMPORT_PREVIEW, TaskType.IMPORT)
+    if notification.task_type in imports and not notification.source_file:
         raise ValueError(_("The uploaded file is gone; upload it again."))
     files.delete(notification.result_file)
     files.delete(notification.error_file)

@@ -43,3 +43,27 @@ def test_upload_preview_and_confirm_through_the_worker(client, role_user, settin
     picked.refresh_from_db()
     assert (matched.quantity, picked.quantity) == (1, 1)
     assert NFeReceipt.objects.get().lines.count() == 2
+
+
+def test_an_upload_while_the_broker_is_down_is_retried_from_the_notification_centre(
+    client, role_user, settings
+):
+    """Failed at once with the queue's message, then Retry (as for imports) receives it once."""
+    from project.tests.faults import celery_broker, closed_port_url
+
+    settings.INVENTORY_COMPANY_CNPJ = ""
+    client.force_login(role_user("Operator"))
+    ProductFactory(ean=EAN)
+    data = nfe_xml([XLine("A", ean=EAN, value="9.00")])
+    with celery_broker(closed_port_url()):
+        client.post(
+            reverse("admin:purchasing_nfereceipt_import_nfe"),
+            {"files": [SimpleUploadedFile("nota.xml", data, "text/xml")]},
+        )
+    preview = TaskNotification.objects.get(task_type="nfe_preview")
+    assert preview.status == TaskNotification.Status.FAILED and preview.can_retry
+    response = client.post(reverse("dataio:retry", args=[preview.pk]), follow=True)
+    assert "Queued again." in response.content.decode()
+    preview = wait_for(preview.pk)
+    assert preview.status == TaskNotification.Status.COMPLETED, preview.error_message
+    assert preview.new_rows == 1
