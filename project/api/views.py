@@ -16,6 +16,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -174,40 +175,70 @@ class FastListMixin:
     stays the contract (schema, detail, create); a test checks that both give
     the same keys and values.
 
-    The query is built per request from ``get_queryset()`` and the request's
-    filters, so a queryset that depends on the user or the request is
-    honoured: nothing compiled is kept between requests. Building it is
-    most of a page's cost (each column costs name resolution and each ORM
-    expression more), so columns are plain field paths where they can be:
-    a key computed from other columns belongs in ``list_extra``. Reusing the
-    statement's plan across requests is left to psycopg, configured by the
-    documented database options (``server_side_binding`` and
-    ``prepare_threshold``; with Django's default client-side binding it
-    prepares nothing).
+    Nothing compiled is kept between requests: the SQL is built per request
+    from the request's filters. What a view declares with its class, as DRF
+    declares ``queryset``, is that queryset with its columns resolved
+    (``list_base``, cloned per request); a view whose ``get_queryset``
+    depends on the request resolves them per request, so a queryset that
+    depends on the user is honoured. Building the query is most of a page's
+    cost (each column costs name resolution and each ORM expression more),
+    so columns are plain field paths where they can be: a key computed from
+    other columns belongs in ``list_extra``. Reusing the statement's plan
+    across requests is left to psycopg, configured by the documented
+    database options (``server_side_binding`` and ``prepare_threshold``;
+    with Django's default client-side binding it prepares nothing).
     """
 
     list_fields: tuple[str, ...] = ()
     list_paths: dict[str, str] = {}
 
-    def list_rows(self, queryset) -> _Rows:
-        names = tuple(self.list_fields)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Declared with the class, as DRF's ``queryset`` is, never while
+        # serving: the class's ``queryset`` with the list's columns resolved.
+        queryset = cls.__dict__.get("queryset", getattr(cls, "queryset", None))
+        if queryset is not None and cls.list_fields:
+            cls.list_base = cls.list_columns(queryset.all())
+            cls.list_base_of = queryset
+
+    @classmethod
+    def list_columns(cls, queryset) -> models.QuerySet:
+        """``queryset`` with the list's columns (``.values_list``)."""
         opts = queryset.model._meta
         utc_text = connections[queryset.db].vendor == "postgresql"
         columns = []
-        for name in names:
-            if name in self.list_paths:
-                columns.append(self.list_paths[name])
+        for name in cls.list_fields:
+            if name in cls.list_paths:
+                columns.append(cls.list_paths[name])
             elif utc_text and isinstance(opts.get_field(name), models.DateTimeField):
                 columns.append(UTCText(name))
             else:
                 columns.append(name)
-        return _Rows(queryset.values_list(*columns), names)
+        return queryset.values_list(*columns)
+
+    def list_queryset(self) -> models.QuerySet:
+        """The rows to list, before the request's filters.
+
+        A view that keeps DRF's own ``get_queryset`` lists its class's
+        ``queryset``, the same for every request: its columns were resolved
+        with the class (``list_base``) and each request clones that, as DRF
+        clones ``queryset`` (resolving the columns per request was a quarter
+        of a page's time). A view whose ``get_queryset`` depends on the
+        request (the user, say), or whose ``queryset`` was replaced since,
+        gets its columns resolved per request.
+        """
+        if (
+            type(self).get_queryset is GenericAPIView.get_queryset
+            and getattr(self, "list_base_of", None) is self.queryset
+        ):
+            return self.list_base.all()
+        return self.list_columns(self.get_queryset())
 
     def list_extra(self, rows: list[dict]) -> list[dict]:
         return rows
 
     def list(self, request, *args, **kwargs):
-        rows = self.list_rows(self.filter_queryset(self.get_queryset()))
+        rows = _Rows(self.filter_queryset(self.list_queryset()), tuple(self.list_fields))
         page = self.list_extra(self.paginate_queryset(rows))
         return self.get_paginated_response(page)
 

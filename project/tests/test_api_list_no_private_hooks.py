@@ -75,8 +75,19 @@ def test_nothing_is_stored_on_a_class_while_serving(module):
             or (isinstance(node, ast.Name) and node.id == "cls")
         )
 
+    # ``__init_subclass__`` runs once, when a class is declared (at import),
+    # like a class body: what it sets is a declaration, not serving state.
+    tree = _tree(module)
+    declared = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "__init_subclass__"
+        for inner in ast.walk(node)
+    }
     found = []
-    for node in ast.walk(_tree(module)):
+    for node in ast.walk(tree):
+        if id(node) in declared:
+            continue
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             found += [

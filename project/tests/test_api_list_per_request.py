@@ -85,3 +85,44 @@ def test_utc_text_is_what_the_serializer_writes(moment):
     Brand.objects.filter(pk=brand.pk).update(created_at=moment)
     text = Brand.objects.filter(pk=brand.pk).values_list(UTCText("created_at"), flat=True).get()
     assert text == UTCDateTimeField().to_representation(moment)
+
+
+def _products_view_class():
+    return resolve("/api/v1/products/").func.cls
+
+
+def test_the_columns_declared_with_the_class_never_hold_rows(django_user_model, stocked_product):
+    """Each request clones the declared queryset: rows written since show, nothing is cached."""
+    ProductViewSet = _products_view_class()
+    view = ProductViewSet.as_view({"get": "list"})
+    user = django_user_model.objects.create_superuser(username="root-user")
+    stocked_product(title="first", quantity=1)
+    assert [row["title"] for row in _list(user, view)] == ["first"]
+    stocked_product(title="second", quantity=1)
+    assert [row["title"] for row in _list(user, view)] == ["first", "second"]
+    assert ProductViewSet.list_base._result_cache is None  # never evaluated itself
+    assert ProductViewSet.queryset._result_cache is None
+
+
+def test_a_view_with_its_own_get_queryset_resolves_its_columns_per_request(
+    django_user_model, stocked_product, monkeypatch
+):
+    calls = []
+    ProductViewSet = _products_view_class()
+    original = ProductViewSet.list_columns.__func__
+
+    def counting(cls, queryset):
+        calls.append(queryset)
+        return original(cls, queryset)
+
+    monkeypatch.setattr(ProductViewSet, "list_columns", classmethod(counting))
+    ann = django_user_model.objects.create_user(username="ann")
+    stocked_product(title="ann's", quantity=1)
+    own = _own_products_view()  # declared now: its class resolves once, here
+    declared = len(calls)
+    assert [row["title"] for row in _list(ann, own)] == ["ann's"]
+    assert len(calls) == declared + 1  # per request, from its get_queryset
+    plain = ProductViewSet.as_view({"get": "list"})
+    superuser = django_user_model.objects.create_superuser(username="root-user")
+    _list(superuser, plain)
+    assert len(calls) == declared + 1  # the declared columns, cloned
