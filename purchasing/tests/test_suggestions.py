@@ -169,16 +169,24 @@ def test_the_morning_task_is_a_periodic_task_admins_can_edit():
 def test_suggestions_count_the_shop_s_days_whatever_zone_the_person_is_in():
     """The rollups' days are the shop's (TIME_ZONE); a person's browser zone must not move them.
 
-    At 05:00 UTC it is already 2 March in São Paulo but still 1 March in Pago Pago:
-    counted in the person's day, today's sales would fall outside the window.
+    Asked at 01:00 in São Paulo on the day of the sales, it is still the day
+    before in Pago Pago: counted in the person's day, the sales would fall
+    outside the window.
     """
-    from datetime import UTC, datetime
+    from datetime import datetime, time
     from unittest import mock
 
-    at = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
-    with mock.patch("django.utils.timezone.now", return_value=at):
-        product = _low_product(stock=2, sold=60)
-        SupplierProductFactory(product=product, lead_time_days=7, pack_size=1)
-        with timezone.override("Pacific/Pago_Pago"):
-            (group,) = reorder_suggestions()
+    from movements.models import Outflow
+
+    product = _low_product(stock=2, sold=60)
+    SupplierProductFactory(product=product, lead_time_days=7, pack_size=1)
+    shop = timezone.get_default_timezone()
+    sales_day = timezone.localtime(Outflow.objects.get(product=product).created_at, shop).date()
+    asked_at = datetime.combine(sales_day, time(1, 0), tzinfo=shop)
+    with (
+        mock.patch("django.utils.timezone.now", return_value=asked_at),
+        timezone.override("Pacific/Pago_Pago"),
+    ):
+        assert timezone.localdate() < sales_day  # the person's day is the day before
+        (group,) = reorder_suggestions()
     assert group.lines[0].sold_30_days == 60
