@@ -290,23 +290,14 @@ class Flow:
             self.page.click("button[type=submit]")
         assert "/admin/login/" not in self.page.url, f"{username} could not log in"
 
-    def step(self, name: str, *, known_english: tuple[str, ...] = ()) -> None:
-        """A moment of the flow: keep its picture, check its language.
-
-        ``known_english``: words of a known, reported bug that this moment may
-        show (each has an xfail test of its own, so it is not forgotten).
-        """
+    def step(self, name: str) -> None:
+        """A moment of the flow: keep its picture, check its language."""
         self.steps += 1
         self.page.wait_for_load_state("load")
         self.shots.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(self.shots / f"{self.steps:02d}-{_slug(name)}.png"))
         if self.language != "en":
-            known = {word.lower() for word in known_english}
-            english = [
-                word
-                for word in english_in(self.page.evaluate(_VISIBLE_TEXT))
-                if word.lower() not in known
-            ]
+            english = english_in(self.page.evaluate(_VISIBLE_TEXT))
             if english:
                 self.problems.append(f"English on {self.page.url} ({name}): {english}")
 
