@@ -109,7 +109,8 @@ def cpu_per_request(server_pid: int, figures: dict):
         return round(sum(after[pid] - before[pid] for pid in common) / requests * 1000, 3)
 
     result.server_ms = per_request(server_before, server_after)
-    result.database_ms = per_request(database_before, database_after) if backends else None
+    # No backend connected: the requests used no database (the ceiling).
+    result.database_ms = per_request(database_before, database_after) if backends else 0.0
     client = (client_after.children_user + client_after.children_system) - (
         client_before.children_user + client_before.children_system
     )
