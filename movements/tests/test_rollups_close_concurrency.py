@@ -14,6 +14,7 @@ keeps the real clock.
 
 import threading
 import time as clock
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -160,24 +161,32 @@ class HeldRow:
             self.other = None
 
 
-def test_a_sale_commits_at_once_while_a_day_is_being_closed(day_to_close):
-    product, today = day_to_close
+@contextmanager
+def close_held(product, today):
+    """A close of the days before ``today``, started and stopped on a row another transaction holds.
+
+    It is past its locks and summing; the row is let go when the block ends.
+    """
     held = HeldRow(product)
     closing = Closing(today)
     try:
         closing.start()
         closing.started.wait(WAIT)
-        # The close is past its locks, summing yesterday, waiting on the row.
         _until(lambda: _waiting_on_a_lock(closing.pid), "the close waits on the held row")
+        yield closing
+    finally:
+        held.release()
 
+
+def test_a_sale_commits_at_once_while_a_day_is_being_closed(day_to_close):
+    product, today = day_to_close
+    with close_held(product, today) as closing:
         # A sale of today, of the very product whose window is being moved.
         sale, outcome = _in_thread(lambda: services.outflow_create(product=product.pk, quantity=1))
         sale.join(0.5)
         assert not sale.is_alive(), "the sale waited for the close"
         assert "error" not in outcome, outcome.get("error")
         assert closing.is_alive(), "the close ended before the sale: nothing was shown"
-    finally:
-        held.release()
     assert closing.finish() == today - timedelta(days=1)
     sale.join(WAIT)
     assert DayTotal.objects.get(day=today - timedelta(days=1)).sale_units == 2
@@ -191,17 +200,10 @@ def test_a_movement_dated_before_today_written_during_a_close_waits_and_counts_o
     """Only backdated movements wait for a close: it holds them out, then they add themselves."""
     product, today = day_to_close
     yesterday = today - timedelta(days=1)
-    held = HeldRow(product)
-    closing = Closing(today)
-    try:
-        closing.start()
-        closing.started.wait(WAIT)
-        _until(lambda: _waiting_on_a_lock(closing.pid), "the close waits on the held row")
+    with close_held(product, today) as closing:
         late, outcome = _in_thread(lambda: _sell_on(product, _at(yesterday, 18), units=4))
         late.join(0.5)
         waited = late.is_alive()
-    finally:
-        held.release()
     assert closing.finish() == yesterday
     late.join(WAIT)
     assert "error" not in outcome, outcome.get("error")
@@ -322,20 +324,13 @@ def test_a_close_gives_up_when_a_movement_in_flight_does_not_commit(
 def test_two_closes_at_once_close_the_day_once(day_to_close):
     product, today = day_to_close
     yesterday = today - timedelta(days=1)
-    held = HeldRow(product)
-    first = Closing(today)
-    try:
-        first.start()
-        first.started.wait(WAIT)
-        _until(lambda: _waiting_on_a_lock(first.pid), "the first close waits on the held row")
+    with close_held(product, today) as first:
         second = Closing(today)
         second.start()
         # The second one does not wait for the first: it closes nothing.
         assert second.finish() == yesterday - timedelta(days=1)
         assert second.seconds < 1
         assert first.is_alive()
-    finally:
-        held.release()
     assert first.finish() == yesterday
     assert DayTotal.objects.filter(day=yesterday).count() == 1
     assert DayTotal.objects.get(day=yesterday).sale_units == 2
