@@ -47,9 +47,20 @@ def _database_backends() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def _is_postgres_backend(pid: int) -> bool:
+    """Whether local ``pid`` is a PostgreSQL backend (a remote or containerised
+    server's pids would name unrelated local processes)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().startswith(b"postgres:")
+    except OSError:
+        return False
 
 
 def _total(pids: list[int]) -> dict[int, float]:
@@ -90,13 +101,14 @@ def cpu_per_request(server_pid: int, figures: dict):
     result = CpuPerRequest()
     vendor_is_postgres = connection.vendor == "postgresql"
     backends = _database_backends() if vendor_is_postgres else []
+    local_backends = [pid for pid in backends if _is_postgres_backend(pid)]
     connection.close()  # not one of the measured backends' neighbours for long
     workers = _children(server_pid)
-    server_before, database_before = _total(workers), _total(backends)
+    server_before, database_before = _total(workers), _total(local_backends)
     client_before = os.times()
     yield result
     client_after = os.times()
-    server_after, database_after = _total(workers), _total(backends)
+    server_after, database_after = _total(workers), _total(local_backends)
     requests = figures.get("requests") or 0
     if not requests:
         return

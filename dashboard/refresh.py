@@ -78,7 +78,9 @@ def schedule_refresh() -> bool:
             # first): it will see this commit. A flag without a time (an
             # older release's) is asked again on every commit, as before.
             if isinstance(pending, float):
-                _covered_for(pending - time.time(), now)
+                # Never longer than a countdown of ours: a host whose clock
+                # runs ahead would otherwise silence this one for as long.
+                _covered_for(min(pending - time.time(), countdown), now)
             return False
     except Exception:
         logger.warning("Dashboard refresh not scheduled: the cache is unavailable", exc_info=True)

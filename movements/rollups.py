@@ -577,7 +577,9 @@ def close_days(today: date, connection=default_connection) -> date | None:
 
     Usually there is nothing to do (one read). Once a day it sums the day
     that ended into ``DayTotal`` and moves ``SaleWindow`` by a day. On
-    PostgreSQL no sale waits for it: it first waits for the transactions
+    PostgreSQL no sale of today waits for it (only one stamped by the app
+    before midnight that reaches the database after it, as a backdated
+    movement, may wait for the close): it first waits for the transactions
     writing movements when it starts (written before midnight, they may be
     dated on the day it closes), then keeps out only movements dated before
     the database's today while it sums (:func:`_hold_off_movements`). When

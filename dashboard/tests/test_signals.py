@@ -227,6 +227,19 @@ def test_a_refresh_another_process_scheduled_is_read_once_then_trusted_until_jus
     assert apply_async.call_count == 0
 
 
+def test_a_start_time_from_a_clock_far_ahead_is_trusted_no_longer_than_a_countdown(
+    stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls, monkeypatch
+):
+    product = stocked_product(quantity=100)
+    cache.set(refresh.PENDING_KEY, time.time() + 600.0, timeout=60)  # a host 10 minutes ahead
+    started = refresh.time.monotonic()
+    _sell(product, django_capture_on_commit_callbacks)
+    later = started + refresh.debounce_seconds()  # past one countdown of ours
+    monkeypatch.setattr(refresh.time, "monotonic", lambda: later)
+    _sell(product, django_capture_on_commit_callbacks)
+    assert cache_calls.get_or_set.call_count == 2  # asked again
+
+
 @pytest.mark.parametrize("flag", ["1", "past"], ids=["no-start-time", "start-time-passed"])
 def test_a_refresh_of_unknown_or_past_start_is_checked_on_every_commit(
     stocked_product, apply_async, django_capture_on_commit_callbacks, cache_calls, flag

@@ -92,7 +92,17 @@ def _preview(notification) -> dict | None:
     return None if done is None else counts
 
 
+RECEIVE_PERMISSION = "purchasing.receive_purchaseorder"
+
+
 def _receive(notification) -> dict | None:
+    # Checked again when it runs, as exports check theirs: a Retry, or a
+    # permission taken away since the upload, must not receive stock.
+    user = notification.user
+    if user is None or not user.is_active or not user.has_perm(RECEIVE_PERMISSION):
+        raise UserFacingError(
+            _("You are no longer allowed to receive stock, so nothing was received.")
+        )
     parameters = notification.parameters
     with transaction.atomic():
         receipts = services.nfe_receive(

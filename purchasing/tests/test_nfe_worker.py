@@ -67,3 +67,36 @@ def test_an_upload_while_the_broker_is_down_is_retried_from_the_notification_cen
     preview = wait_for(preview.pk)
     assert preview.status == TaskNotification.Status.COMPLETED, preview.error_message
     assert preview.new_rows == 1
+
+
+def test_a_receipt_run_after_the_permission_was_taken_away_receives_nothing(
+    client, role_user, settings
+):
+    """A Retry, or a confirmation queued before the change, checks the permission again."""
+    settings.INVENTORY_COMPANY_CNPJ = ""
+    operator = role_user("Operator")
+    client.force_login(operator)
+    matched = ProductFactory(ean=EAN)
+    data = nfe_xml([XLine("A", ean=EAN, value="9.00")])
+    response = client.post(
+        reverse("admin:purchasing_nfereceipt_import_nfe"),
+        {"files": [SimpleUploadedFile("nota.xml", data, "text/xml")]},
+    )
+    preview = wait_for(TaskNotification.objects.get(task_type="nfe_preview").pk)
+    assert preview.status == TaskNotification.Status.COMPLETED, preview.error_message
+    operator.groups.clear()  # no longer an Operator
+    operator.is_staff = True
+    operator.save()
+    from dataio import notifications
+
+    job = notifications.notification_create(
+        user=operator,
+        task_type=TaskNotification.TaskType.NFE_RECEIVE,
+        parameters={"files": preview.parameters["files"]},
+    )
+    job = wait_for(job.pk)
+    assert job.status == TaskNotification.Status.FAILED
+    assert "no longer allowed to receive stock" in job.error_message
+    matched.refresh_from_db()
+    assert matched.quantity == 0 and not NFeReceipt.objects.exists()
+    assert response.status_code == 302
