@@ -16,7 +16,7 @@ database) counts as ``None``, and the benchmark goes on without it.
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -75,7 +75,6 @@ class CpuPerRequest:
     database_ms: float | None = None
     client_ms: float | None = None
     requests: int = 0
-    _start: dict = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
         parts = (self.server_ms, self.database_ms, self.client_ms)
@@ -102,7 +101,9 @@ def cpu_per_request(server_pid: int, figures: dict):
     vendor_is_postgres = connection.vendor == "postgresql"
     backends = _database_backends() if vendor_is_postgres else []
     local_backends = [pid for pid in backends if _is_postgres_backend(pid)]
-    connection.close()  # not one of the measured backends' neighbours for long
+    # This process's own backend is not measured; close it rather than keep
+    # it idle beside the measured ones.
+    connection.close()
     workers = _children(server_pid)
     server_before, database_before = _total(workers), _total(local_backends)
     client_before = os.times()

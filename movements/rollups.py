@@ -42,9 +42,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import OperationalError, connections, transaction
 from django.db import connection as default_connection
-from django.utils import timezone
 
 from movements.dbfunctions import LOCAL_DAY
+from project import timezones
 
 logger = logging.getLogger(__name__)
 
@@ -635,7 +635,7 @@ def close_days(today: date, connection=default_connection) -> date | None:
 
 def backfill_totals(connection=default_connection, today: date | None = None) -> None:
     """Sum the closed days' tables anew from the rollups, closed up to yesterday."""
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or timezones.shop_today()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # After a close that is running, never beside it.

@@ -44,6 +44,15 @@ def zone_or_default(name) -> str:
     return valid_zone(name) or settings.TIME_ZONE
 
 
+def shop_today():
+    """Today in the shop's calendar (``TIME_ZONE``), whichever zone the request runs in.
+
+    Business days (rollups, reorder suggestions) are the shop's; only the
+    display of instants follows the person.
+    """
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
 def current_name() -> str:
     """The active zone's IANA name.
 

@@ -20,10 +20,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from catalog.models import Product
 from movements.models import DailyRollup
+from project import timezones
 from purchasing.models import PurchaseOrder, PurchaseOrderLine
 
 SALES_WINDOW_DAYS = 30
@@ -122,8 +122,7 @@ def reorder_suggestions(
     supplier's pack size. Products with nothing to order are left out;
     products with no preferred supplier form a group of their own.
     """
-    # The shop's day (TIME_ZONE), as the rollups count it, whoever asks.
-    today = today or timezone.localdate(timezone=timezone.get_default_timezone())
+    today = today or timezones.shop_today()  # the rollups count the shop's days
     since = today - timedelta(days=SALES_WINDOW_DAYS - 1)
     sold = (
         DailyRollup.objects.filter(product_id=OuterRef("pk"), day__gte=since, day__lte=today)

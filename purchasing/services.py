@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Product, Supplier
 from movements import services as ledger
 from movements.models import Inflow
+from project import timezones
 from project.errors import UserFacingError
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
 
@@ -499,7 +500,7 @@ def order_create_from_suggestions(*, supplier: Supplier, user) -> PurchaseOrder 
         supplier=supplier,
         user=user,
         note=_("From the reorder suggestions of %(day)s")
-        % {"day": timezone.localdate(timezone=timezone.get_default_timezone()).isoformat()},
+        % {"day": timezones.shop_today().isoformat()},
         lines=[
             LineInput(product=line.product_id, quantity=line.quantity, unit_cost=line.unit_cost)
             for line in lines

@@ -196,7 +196,7 @@ class FastListMixin:
         super().__init_subclass__(**kwargs)
         # Declared with the class, as DRF's ``queryset`` is, never while
         # serving: the class's ``queryset`` with the list's columns resolved.
-        queryset = cls.__dict__.get("queryset", getattr(cls, "queryset", None))
+        queryset = getattr(cls, "queryset", None)
         if queryset is not None and cls.list_fields:
             cls.list_base = cls.list_columns(queryset.all())
             cls.list_base_of = queryset
