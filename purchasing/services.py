@@ -58,6 +58,9 @@ class ReceiveInput:
     line: int
     quantity: int
     reason: str = ""
+    # What the supplier invoiced per unit (an NF-e's cost, freight and taxes
+    # included); None: the order line's cost.
+    unit_cost: Decimal | None = None
 
 
 def _check_quantity(quantity, field: str) -> int:
@@ -332,8 +335,9 @@ def order_receive(
 
     Each received quantity is an inflow through the ledger service (reason
     purchase, the order's supplier, the line's cost, a note naming the
-    order). More than a line still expects needs a reason. The supplier
-    product's last cost follows the line's cost.
+    order). More than a line still expects needs a reason. The unit cost is
+    the one invoiced when the item gives it, else the line's; the supplier
+    product's last cost follows it.
     """
     requested = [line for line in lines if line.quantity != 0]
     if not requested:
@@ -366,6 +370,7 @@ def order_receive(
             raise PurchasingError(_("Each line may be given once."), field=f"{field}.line")
         seen.add(line.pk)
         _check_quantity(item.quantity, f"{field}.quantity")
+        _check_cost(item.unit_cost, f"{field}.unit_cost")
         if line.is_cancelled:
             raise StateRefused(_("A cancelled line cannot be received."), field=f"{field}.line")
         if item.quantity > line.to_receive and not item.reason.strip():
@@ -388,12 +393,13 @@ def order_receive(
     receipts = []
     for item in requested:
         line = order_lines[item.line]
+        cost = line.unit_cost if item.unit_cost is None else item.unit_cost
         inflow = ledger.inflow_create(
             product=line.product_id,
             quantity=item.quantity,
             user=user,
             supplier=locked.supplier,
-            unit_cost=line.unit_cost,
+            unit_cost=cost,
             note=inflow_note,
             reason=Inflow.Reason.PURCHASE,
         )
@@ -410,9 +416,7 @@ def order_receive(
         )
         line.received_quantity += item.quantity
         line.save(update_fields=["received_quantity"])
-        _remember_cost(
-            supplier_id=locked.supplier_id, product_id=line.product_id, cost=line.unit_cost
-        )
+        _remember_cost(supplier_id=locked.supplier_id, product_id=line.product_id, cost=cost)
     Receipt.objects.bulk_create(receipts)
     locked.received_by = user
     locked.received_at = now

@@ -319,15 +319,25 @@ def _receive_against_order(entry: Analysed, user) -> dict[int, object]:
         ):
             open_lines[line.product_id] = (line.pk, line.to_receive)
     wanted: dict[int, int] = {}
+    invoiced: dict[int, Decimal] = {}
     for line in entry.lines:
         product_id = line.match.product.pk
         if product_id in open_lines:
             wanted[product_id] = wanted.get(product_id, 0) + line.units
+            invoiced[product_id] = invoiced.get(product_id, Decimal(0)) + line.cost
     if not wanted:
         return {}
     reason = _("Invoiced on NF-e %(number)s") % {"number": entry.note.number}
+    # The stock is valued at what the note charged (its share of freight and
+    # taxes included), as a receipt without an order is, not at the price the
+    # order expected; several lines of a product give their average.
     inputs = [
-        purchasing.ReceiveInput(line=open_lines[product_id][0], quantity=quantity, reason=reason)
+        purchasing.ReceiveInput(
+            line=open_lines[product_id][0],
+            quantity=quantity,
+            reason=reason,
+            unit_cost=max(invoiced[product_id] / quantity, Decimal(0)).quantize(CENT),
+        )
         for product_id, quantity in wanted.items()
     ]
     receipts = purchasing.order_receive(

@@ -264,6 +264,40 @@ def test_a_note_received_against_an_open_order_receives_its_lines(issuer, user):
     call_command("check_ledger")
 
 
+def test_a_note_received_against_an_order_values_the_stock_at_the_notes_cost(issuer, user):
+    """The order expected 4.00 a unit; the note charged more (and freight): the
+    inflow, the order's receipt and the supplier's last cost say what was paid."""
+    product = ProductFactory(ean=EAN, cost_price=Decimal("3.00"))
+    order = purchasing.order_create(
+        supplier=issuer,
+        user=user,
+        lines=[purchasing.LineInput(product=product, quantity=10, unit_cost=Decimal("4.00"))],
+    )
+    purchasing.order_send(order=order, user=user)
+    # Two lines of the product: 4 for 18.00 and 2 for 10.00, plus 2.00 freight.
+    data = nfe_xml(
+        [
+            XLine("A", ean=EAN, quantity="4.0000", value="18.00"),
+            XLine("A", ean=EAN, quantity="2.0000", value="10.00"),
+        ],
+        freight="2.00",
+    )
+    preview = services.nfe_preview(documents=doc(data))
+    shown = [Decimal(line["unit_cost"]) for line in preview["notes"][0]["lines"]]
+    (receipt,) = services.nfe_receive(
+        documents=doc(data), user=user, orders={access_key(1001): order.pk}
+    )
+    (inflow,) = Inflow.objects.filter(product=product)
+    # 30.00 for 6 units.
+    assert inflow.unit_cost == Decimal("5.00")
+    assert sum(line.line_cost for line in receipt.lines.all()) == Decimal("30.00")
+    assert sorted(shown) == sorted(line.unit_cost for line in receipt.lines.all())
+    assert SupplierProduct.objects.get(supplier=issuer, product=product).last_cost in shown
+    order.refresh_from_db()
+    assert order.lines.get().received_quantity == 6
+    call_command("check_ledger")
+
+
 def test_an_order_of_another_supplier_is_refused(issuer, user):
     ProductFactory(ean=EAN)
     other = SupplierFactory()

@@ -49,6 +49,23 @@ def test_receiving_everything_makes_purchase_inflows_and_keeps_the_ledger(sent_o
     call_command("check_ledger")
 
 
+def test_an_invoiced_cost_given_with_the_item_values_the_inflow(sent_order):
+    order = sent_order(quantities=(10,))
+    (line,) = _lines(order)
+    with pytest.raises(PurchasingError) as refused:
+        services.order_receive(
+            order=order, user=None, lines=[ReceiveInput(line.pk, 2, unit_cost=Decimal("-1"))]
+        )
+    assert refused.value.field == "lines[0].unit_cost"
+    assert not Inflow.objects.exists()
+    services.order_receive(
+        order=order, user=None, lines=[ReceiveInput(line.pk, 2, unit_cost=Decimal("8.25"))]
+    )
+    assert Inflow.objects.get().unit_cost == Decimal("8.25")
+    link = SupplierProduct.objects.get(supplier=order.supplier, product=line.product)
+    assert link.last_cost == Decimal("8.25")
+
+
 def test_partial_receipts_move_to_partially_received_then_received(sent_order):
     order = sent_order(quantities=(10,))
     (line,) = _lines(order)
