@@ -1,5 +1,7 @@
 """The JWT API under load: gunicorn (2 workers) on loopback, wrk as the client.
 
+A Celery worker runs beside it, as in production (see ``_celery_worker``).
+
 Measures ``GET /api/v1/products/?page_size=50`` (100,000 products) and
 ``POST /api/v1/outflows/`` with a valid token at 16 connections, and, in the
 same run and the same server, a bare Django view returning a constant JSON:
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,12 +91,58 @@ def database_url() -> str:
     return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-def _start_server(port: int, workers: int, worker_class: str, threads: int):
-    env = {
+def _server_env() -> dict:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchmarks.api_settings",
         "DATABASE_URL": database_url(),
     }
+
+
+@contextmanager
+def _celery_worker():
+    """A Celery worker beside gunicorn, as production runs one.
+
+    Each sale schedules the dashboard's debounced refresh; the worker runs it
+    and clears the "refresh pending" flag, so a web process asks the cache
+    about once per countdown. Without a worker the flag goes stale and every
+    sale asks (a round trip per request that production does not make).
+    Tasks left queued by an earlier run are purged first, and the flag they
+    would have cleared with them.
+    """
+    from dashboard.refresh import clear_pending_refresh
+    from project.celery import app
+
+    app.control.purge()
+    clear_pending_refresh()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "project",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=warning",
+        ],
+        cwd=ROOT,
+        env=_server_env(),
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _start_server(port: int, workers: int, worker_class: str, threads: int):
+    env = _server_env()
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [
             sys.executable,
@@ -232,7 +281,14 @@ def _serve_and_measure(*, seconds, workers, worker_class, threads, full: bool):
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start_server(port, workers, worker_class, threads)
+    with _celery_worker():
+        server = _start_server(port, workers, worker_class, threads)
+        ceiling, listing, create = _measure_all(base, token, ids, seconds, server, full)
+    create["outflows_written"] = Outflow.objects.count() - outflows_before
+    return listing, create, ceiling
+
+
+def _measure_all(base, token, ids, seconds, server, full):
     ceiling = listing = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -248,5 +304,4 @@ def _serve_and_measure(*, seconds, workers, worker_class, threads, full: bool):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    create["outflows_written"] = Outflow.objects.count() - outflows_before
-    return listing, create, ceiling
+    return ceiling, listing, create
