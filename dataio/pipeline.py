@@ -25,6 +25,7 @@ from dataio import exports, files, imports, notifications, registry, signals
 from dataio.models import TaskNotification
 from dataio.readers import ImportFileError
 from project.errors import UserFacingError
+from project.transactions import retry_on_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -326,6 +327,9 @@ def _database_refused(notification: TaskNotification, error: DatabaseError) -> N
     ((ImportFileError, imports.ImportAborted, files.StorageUnavailable), _show),
     ((IntegrityError, DatabaseError), _database_refused),
 )
+# A deadlock with a receipt or another import: the whole import runs again
+# (project.transactions); its checks then see what the other one committed.
+@retry_on_conflict
 def _import_apply(notification: TaskNotification) -> dict | None:
     transfer = registry.get(notification.model)
     with transaction.atomic():

@@ -25,6 +25,7 @@ from movements import services as ledger
 from movements.models import Inflow
 from project import timezones
 from project.errors import UserFacingError
+from project.transactions import retry_on_conflict
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierProduct
 
 State = PurchaseOrder.State
@@ -327,6 +328,7 @@ def order_line_cancel(*, line: PurchaseOrderLine, user) -> PurchaseOrderLine:
 
 
 # --- receiving ---------------------------------------------------------------
+@retry_on_conflict
 @transaction.atomic
 def order_receive(
     *, order: PurchaseOrder | int, user, lines: Iterable[ReceiveInput], note: str = ""

@@ -11,13 +11,15 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
+
+from project.transactions import is_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,13 @@ def exception_handler(exc, context):
         # A unique or check constraint the serializer could not see coming
         # (usually a race between two writers): the client may retry.
         exc = Conflict(_("The change conflicts with existing data."), code="conflict")
+    elif isinstance(exc, OperationalError) and is_conflict(exc):
+        # PostgreSQL aborted the request's transaction to break a deadlock
+        # with another writer (project.transactions): nothing was written.
+        exc = Conflict(
+            _("Another change held the same rows at the same moment; nothing was saved. Retry."),
+            code="concurrent_change",
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:
