@@ -135,10 +135,7 @@ def _celery_worker():
         yield process
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.wait(timeout=30)
 
 
 def _start_server(port: int, workers: int, worker_class: str, threads: int):
