@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from dataio import files, notifications
 from project.errors import UserFacingError
+from project.transactions import retry_on_conflict
 from purchasing.nfe import services
 from purchasing.nfe.parsing import NFeError
 
@@ -95,6 +96,9 @@ def _preview(notification) -> dict | None:
 RECEIVE_PERMISSION = "purchasing.receive_purchaseorder"
 
 
+# The whole receipt runs again if PostgreSQL aborted it to break a deadlock
+# (project.transactions): this is its outermost transaction.
+@retry_on_conflict
 def _receive(notification) -> dict | None:
     # Checked again when it runs, as exports check theirs: a Retry, or a
     # permission taken away since the upload, must not receive stock.

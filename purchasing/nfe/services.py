@@ -27,7 +27,6 @@ from catalog.models import Supplier
 from catalog.validators import normalize_cnpj
 from movements import services as ledger
 from movements.models import Inflow
-from project.transactions import retry_on_conflict
 from purchasing import services as purchasing
 from purchasing.models import NFeReceipt, NFeReceiptLine, PurchaseOrder, SupplierProduct
 from purchasing.nfe import matching
@@ -347,7 +346,6 @@ def _receive_against_order(entry: Analysed, user) -> dict[int, object]:
     return dict(zip(wanted, receipts, strict=True))
 
 
-@retry_on_conflict
 @transaction.atomic
 def nfe_receive(
     *,
