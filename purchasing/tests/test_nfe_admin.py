@@ -219,3 +219,39 @@ def test_the_sweep_sends_again_an_nfe_job_the_queue_lost(
     later = timezone.now() + timedelta(minutes=settings.TRANSFER_PENDING_REPUBLISH_MINUTES + 1)
     notifications.notifications_sweep_stuck(now=later)
     assert queued["preview"].call_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_the_database_aborted_for_a_deadlock_runs_again_and_lands(role_user, queued):
+    from django.db import OperationalError
+
+    from purchasing.nfe import services
+
+    user = role_user("Operator")
+    product = ProductFactory(ean=EAN)
+    preview = services.nfe_upload(
+        user=user, uploads=[SimpleUploadedFile("n.xml", nfe_xml([XLine("A", ean=EAN)]))]
+    )
+    jobs.run_preview(preview.pk)
+    preview.refresh_from_db()
+    job = services.nfe_confirm(preview=preview, user=user, picks={}, orders={})
+    real_receive = services.nfe_receive
+    calls = []
+
+    def receive(**kwargs):
+        calls.append(1)
+        received = real_receive(**kwargs)  # written, then aborted: all rolled back
+        if len(calls) == 1:
+            error = OperationalError("deadlock detected")
+            error.__cause__ = type("DeadlockDetected", (Exception,), {"sqlstate": "40P01"})()
+            raise error
+        return received
+
+    with mock.patch.object(services, "nfe_receive", side_effect=receive):
+        jobs.run_receive(job.pk)
+    job.refresh_from_db()
+    assert job.status == TaskNotification.Status.COMPLETED, job.error_message
+    assert len(calls) == 2
+    product.refresh_from_db()
+    assert product.quantity == 1
+    assert NFeReceipt.objects.count() == 1
