@@ -144,3 +144,33 @@ def test_a_failed_import_says_why_and_writes_nothing(
     assert errors == ([logged.format(pk=confirmed.pk)] if logged else [])
     # Only a stock change queues a new preview (tests/transfers/test_stock_impact.py).
     assert TaskNotification.objects.latest("pk").pk == confirmed.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_the_database_aborted_for_a_deadlock_runs_again_and_lands(
+    admin_client, stocked_product, monkeypatch
+):
+    from django.db import OperationalError
+
+    product = stocked_product(quantity=10, serial_number="SHELF-1")
+    checked = preview(admin_client, OUTFLOWS, b"product,quantity\nSHELF-1,3\n")
+    admin_client.post(reverse("dataio:import_confirm", args=[checked.pk]))
+    confirmed = TaskNotification.objects.latest("pk")
+    real_write = MovementImport.write
+    calls = []
+
+    def write(self, *, user):
+        calls.append(1)
+        real_write(self, user=user)  # written, then aborted: all rolled back
+        if len(calls) == 1:
+            error = OperationalError("deadlock detected")
+            error.__cause__ = type("DeadlockDetected", (Exception,), {"sqlstate": "40P01"})()
+            raise error
+
+    monkeypatch.setattr(MovementImport, "write", write)
+    pipeline.run_import_apply(confirmed.pk)
+    confirmed.refresh_from_db()
+    assert confirmed.status == Status.COMPLETED, confirmed.error_message
+    assert len(calls) == 2
+    product.refresh_from_db()
+    assert product.quantity == 7
