@@ -150,7 +150,7 @@ def test_a_failed_import_says_why_and_writes_nothing(
 def test_an_import_the_database_aborted_for_a_deadlock_runs_again_and_lands(
     admin_client, stocked_product, monkeypatch
 ):
-    from django.db import OperationalError
+    from project.tests.faults import aborted_by_database
 
     product = stocked_product(quantity=10, serial_number="SHELF-1")
     checked = preview(admin_client, OUTFLOWS, b"product,quantity\nSHELF-1,3\n")
@@ -163,9 +163,7 @@ def test_an_import_the_database_aborted_for_a_deadlock_runs_again_and_lands(
         calls.append(1)
         real_write(self, user=user)  # written, then aborted: all rolled back
         if len(calls) == 1:
-            error = OperationalError("deadlock detected")
-            error.__cause__ = type("DeadlockDetected", (Exception,), {"sqlstate": "40P01"})()
-            raise error
+            raise aborted_by_database()
 
     monkeypatch.setattr(MovementImport, "write", write)
     pipeline.run_import_apply(confirmed.pk)

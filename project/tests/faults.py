@@ -98,3 +98,13 @@ def cache_settings_at(settings, url: str) -> dict:
     default = dict(settings.CACHES["default"])
     default["LOCATION"] = url
     return {**settings.CACHES, "default": default}
+
+
+def aborted_by_database(sqlstate: str = "40P01"):
+    """The OperationalError Django raises when PostgreSQL aborts a transaction
+    (40P01: deadlock_detected, 40001: serialization_failure), psycopg's error as its cause."""
+    from django.db import OperationalError
+
+    error = OperationalError("deadlock detected")
+    error.__cause__ = type("DatabaseAbort", (Exception,), {"sqlstate": sqlstate})()
+    return error

@@ -9,17 +9,7 @@ from django.db import OperationalError, transaction
 
 from project import transactions
 from project.api.exceptions import exception_handler
-
-
-class _Cause(Exception):
-    def __init__(self, sqlstate):
-        self.sqlstate = sqlstate
-
-
-def _aborted(sqlstate: str) -> OperationalError:
-    error = OperationalError("aborted")
-    error.__cause__ = _Cause(sqlstate)
-    return error
+from project.tests.faults import aborted_by_database
 
 
 def _failing(errors: list[Exception]):
@@ -40,20 +30,20 @@ def _no_pause(monkeypatch):
 
 
 def test_a_deadlock_victim_runs_again_and_lands():
-    work, calls = _failing([_aborted("40P01"), _aborted("40001")])
+    work, calls = _failing([aborted_by_database("40P01"), aborted_by_database("40001")])
     assert transactions.retry_on_conflict(work)() == "done"
     assert len(calls) == 3
 
 
 def test_it_gives_up_after_the_last_attempt():
-    work, calls = _failing([_aborted("40P01")] * 5)
+    work, calls = _failing([aborted_by_database("40P01")] * 5)
     with pytest.raises(OperationalError):
         transactions.retry_on_conflict(work)()
     assert len(calls) == transactions.ATTEMPTS
 
 
 def test_other_database_errors_are_not_run_again():
-    work, calls = _failing([_aborted("57014"), OperationalError("no cause")])
+    work, calls = _failing([aborted_by_database("57014"), OperationalError("no cause")])
     with pytest.raises(OperationalError):
         transactions.retry_on_conflict(work)()
     assert len(calls) == 1
@@ -61,14 +51,14 @@ def test_other_database_errors_are_not_run_again():
 
 @pytest.mark.django_db
 def test_inside_a_callers_transaction_only_the_caller_may_run_it_again():
-    work, calls = _failing([_aborted("40P01")])
+    work, calls = _failing([aborted_by_database("40P01")])
     with pytest.raises(OperationalError), transaction.atomic():
         transactions.retry_on_conflict(work)()
     assert len(calls) == 1
 
 
 def test_the_api_answers_a_deadlock_left_over_with_409_and_nothing_saved():
-    response = exception_handler(_aborted("40P01"), {})
+    response = exception_handler(aborted_by_database("40P01"), {})
     assert response.status_code == 409
     assert response.data["code"] == "concurrent_change"
     assert "Retry" in str(response.data["detail"])

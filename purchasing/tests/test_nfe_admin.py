@@ -223,8 +223,7 @@ def test_the_sweep_sends_again_an_nfe_job_the_queue_lost(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_receipt_the_database_aborted_for_a_deadlock_runs_again_and_lands(role_user, queued):
-    from django.db import OperationalError
-
+    from project.tests.faults import aborted_by_database
     from purchasing.nfe import services
 
     user = role_user("Operator")
@@ -242,9 +241,7 @@ def test_a_receipt_the_database_aborted_for_a_deadlock_runs_again_and_lands(role
         calls.append(1)
         received = real_receive(**kwargs)  # written, then aborted: all rolled back
         if len(calls) == 1:
-            error = OperationalError("deadlock detected")
-            error.__cause__ = type("DeadlockDetected", (Exception,), {"sqlstate": "40P01"})()
-            raise error
+            raise aborted_by_database()
         return received
 
     with mock.patch.object(services, "nfe_receive", side_effect=receive):
