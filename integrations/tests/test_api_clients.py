@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.tests.factories import ProductFactory
 from integrations import services
 from integrations.models import ApiClient
+from integrations.throttling import cache_key
 from movements import services as ledger
 from movements.models import Outflow
 from project.api.testing import (  # noqa: F401 - fixtures
@@ -18,6 +18,7 @@ from project.api.testing import (  # noqa: F401 - fixtures
     fresh_api_user_cache,
     reset_token_throttle,
 )
+from project.api.throttling import forget
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +33,15 @@ def _fresh_counters(settings):
     reset_token_throttle()
     reset_token_throttle("10.1.2.3")
     yield
-    for pk in ApiClient.objects.values_list("pk", flat=True):
-        cache.delete(f"throttle_client_{pk}")
+    for pk, rate in ApiClient.objects.values_list("pk", "rate_limit"):
+        forget(cache_key(pk), rate)
 
 
 def _client(scopes, **options):
     client, secret = services.api_client_create(
         name=options.pop("name", "ERP sync"), scopes=scopes, **options
     )
-    cache.delete(f"throttle_client_{client.pk}")
+    forget(cache_key(client.pk), client.rate_limit)
     return client, secret
 
 

@@ -1,13 +1,123 @@
-import logging
+"""Rate limits kept in the shared cache by atomic counters.
 
-from rest_framework.throttling import SimpleRateThrottle
+DRF's ``SimpleRateThrottle`` reads a list of request times from the cache,
+appends one and writes the list back. Requests that arrive together each read
+the same list and the last write wins, so N requests at once count as one:
+eight threads sending 50 requests each against a limit of 100 a minute all
+passed, 400 of 400 (measured on Redis). DRF's documentation says its
+throttles are "open to race conditions" and asks for a class of one's own
+where the number matters. Here a request is one atomic increment (Redis
+``INCR``) of the current window's counter, and the limit is a sliding
+window approximated from two fixed ones: the previous window's count,
+weighted by how much of it still lies within the last ``duration``
+seconds, plus the current window's.
+
+A cache that is down or hung lets requests through (logged) rather than
+stopping every client: each throttle says what else protects it.
+"""
+
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
 
 from project.lockout import client_address
 
 logger = logging.getLogger(__name__)
 
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-class TokenThrottle(SimpleRateThrottle):
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"600/minute"`` -> (600, 60): requests, and the window in seconds."""
+    number, period = rate.split("/")
+    return int(number), _PERIODS[period[0]]
+
+
+def _window_key(base: str, duration: int, window: int) -> str:
+    return f"{base}:{duration}:{window}"
+
+
+def forget(base: str, rate: str) -> None:
+    """Drop the counters of ``base`` (tests, or an administrator lifting a limit)."""
+    _number, duration = parse_rate(rate)
+    window = int(time.time() // duration)
+    cache.delete_many([_window_key(base, duration, window - n) for n in range(2)])
+
+
+class WindowRateThrottle(BaseThrottle):
+    """``get_rate`` requests per window and ``get_cache_key``; refused requests do not count."""
+
+    timer = time.time
+
+    def get_rate(self, request) -> str | None:
+        raise NotImplementedError
+
+    def get_cache_key(self, request) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        rate = self.get_rate(request)
+        base = self.get_cache_key(request) if rate else None
+        if base is None:
+            return True
+        self.num_requests, self.duration = parse_rate(rate)
+        try:
+            return self._count(base)
+        except Exception:  # the cache backend's own errors differ per backend
+            logger.warning(
+                "Rate limit %s: throttling is off for this request, the cache is unavailable",
+                type(self).__name__,
+                exc_info=True,
+            )
+            return True
+
+    def _count(self, base: str) -> bool:
+        duration = self.duration
+        now = self.timer()
+        window = int(now // duration)
+        current = _window_key(base, duration, window)
+        # The window's first request creates its counter (it lives two
+        # windows: the next one weighs it); the others only increment it.
+        if cache.add(current, 1, timeout=2 * duration + 1):
+            self.count = 1
+        else:
+            self.count = cache.incr(current)
+        self.previous = cache.get(_window_key(base, duration, window - 1), 0)
+        self.elapsed = now - window * duration
+        allowed = self.estimate() <= self.num_requests
+        if not allowed:
+            cache.decr(current)
+            self.count -= 1
+        return allowed
+
+    def estimate(self, after: float = 0.0) -> float:
+        """Requests counted within the ``duration`` seconds that end ``after`` seconds from now."""
+        share = max(0.0, 1 - (self.elapsed + after) / self.duration)
+        return self.previous * share + self.count
+
+    def remaining(self) -> int:
+        return max(0, math.floor(self.num_requests - self.estimate()))
+
+    def reset_seconds(self) -> int:
+        """Seconds until the current window ends."""
+        return max(0, math.ceil(self.duration - self.elapsed))
+
+    def wait(self):
+        """Seconds until one more request would be allowed."""
+        room = self.num_requests - 1  # requests already counted that may stay
+        if self.count > room:
+            # The current window alone is full: wait for it to end, then for
+            # its weight to fall enough.
+            return self.reset_seconds() + self.duration * (1 - room / self.count)
+        # The previous window's share is what is in the way.
+        return max(1.0, self.duration * (1 - (room - self.count) / self.previous) - self.elapsed)
+
+
+class TokenThrottle(WindowRateThrottle):
     """Throttle password guessing on ``token/``, per client address.
 
     The rate is ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]``
@@ -15,27 +125,15 @@ class TokenThrottle(SimpleRateThrottle):
     counts, good password or not; the address is REMOTE_ADDR unless
     ``TRUSTED_PROXY_COUNT`` says how many proxies to trust.
 
-    The counters live in the cache. When it is down or hung the throttle
-    fails open and logs a warning: clients keep logging in during a Redis
-    outage, and the login lockout (django-axes, in the database) still
-    stops password guessing.
+    When the cache is down or hung the throttle lets attempts through and
+    logs a warning: clients keep logging in during a Redis outage, and the
+    login lockout (django-axes, in the database) still stops password
+    guessing.
     """
 
-    scope = "token"
+    def get_rate(self, request) -> str:
+        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
 
-    def get_ident(self, request):
+    def get_cache_key(self, request) -> str:
         # The same client address as the login lockout, by one rule.
-        return client_address(request)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except Exception:  # the cache backend's own errors differ per backend
-            logger.warning(
-                "Token throttling is off for this request: the cache is unavailable",
-                exc_info=True,
-            )
-            return True
+        return f"throttle_token_{client_address(request)}"
