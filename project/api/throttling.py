@@ -41,11 +41,27 @@ def _window_key(base: str, duration: int, window: int) -> str:
     return f"{base}:{duration}:{window}"
 
 
+# What this process knows of the counters: those it has seen exist, and the
+# counts of finished windows (bounded: cleared when full).
+_seen: dict[str, bool] = {}
+_finished: dict[str, int] = {}
+_KEEP = 10_000
+
+
+def _remember(memory: dict, key: str, value) -> None:
+    if len(memory) >= _KEEP:
+        memory.clear()
+    memory[key] = value
+
+
 def forget(base: str, rate: str) -> None:
     """Drop the counters of ``base`` (tests, or an administrator lifting a limit)."""
     _number, duration = parse_rate(rate)
     window = int(time.time() // duration)
-    cache.delete_many([_window_key(base, duration, window - n) for n in range(2)])
+    keys = [_window_key(base, duration, window - n) for n in range(2)]
+    cache.delete_many(keys)
+    for key in keys:
+        _finished.pop(key, None)
 
 
 class WindowRateThrottle(BaseThrottle):
@@ -79,20 +95,42 @@ class WindowRateThrottle(BaseThrottle):
         duration = self.duration
         now = self.timer()
         window = int(now // duration)
-        current = _window_key(base, duration, window)
-        # The window's first request creates its counter (it lives two
-        # windows: the next one weighs it); the others only increment it.
-        if cache.add(current, 1, timeout=2 * duration + 1):
-            self.count = 1
-        else:
-            self.count = cache.incr(current)
-        self.previous = cache.get(_window_key(base, duration, window - 1), 0)
         self.elapsed = now - window * duration
+        current = _window_key(base, duration, window)
+        self.count = self._increment(current, 2 * duration + 1)
+        self.previous = self._previous(_window_key(base, duration, window - 1))
         allowed = self.estimate() <= self.num_requests
         if not allowed:
             cache.decr(current)
             self.count -= 1
         return allowed
+
+    @staticmethod
+    def _increment(key: str, timeout: int) -> int:
+        # The window's first request creates its counter (it lives two
+        # windows: the next one weighs it); the others only increment it.
+        # A process that has seen the counter skips the creation (one round
+        # trip less), unless it is gone (``forget``).
+        if key in _seen:
+            try:
+                return cache.incr(key)
+            except ValueError:
+                pass
+        _remember(_seen, key, True)
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        return cache.incr(key)
+
+    def _previous(self, key: str) -> int:
+        # A finished window's count no longer changes; read it once per
+        # process, a second into the next window (a host whose clock runs a
+        # little behind may still be counting in it until then).
+        if key in _finished:
+            return _finished[key]
+        count = cache.get(key, 0)
+        if self.elapsed > 1.0:
+            _remember(_finished, key, count)
+        return count
 
     def estimate(self, after: float = 0.0) -> float:
         """Requests counted within the ``duration`` seconds that end ``after`` seconds from now."""
