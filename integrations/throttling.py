@@ -22,7 +22,7 @@ class ClientRateThrottle(WindowRateThrottle):
 
     def allow_request(self, request, view):
         allowed = super().allow_request(request, view)
-        if getattr(self, "count", None) is not None:
+        if self.counted:
             setattr(
                 request._request,
                 HEADERS_ATTRIBUTE,

@@ -68,6 +68,8 @@ class WindowRateThrottle(BaseThrottle):
     """``get_rate`` requests per window and ``get_cache_key``; refused requests do not count."""
 
     timer = time.time
+    # True once the cache has answered for this request (the figures below are set).
+    counted = False
 
     def get_rate(self, request) -> str | None:
         raise NotImplementedError
@@ -103,6 +105,7 @@ class WindowRateThrottle(BaseThrottle):
         if not allowed:
             cache.decr(current)
             self.count -= 1
+        self.counted = True
         return allowed
 
     @staticmethod

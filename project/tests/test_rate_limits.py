@@ -73,3 +73,17 @@ def test_the_last_windows_requests_weigh_as_much_of_it_as_still_counts(key, monk
     assert refused.remaining() == 0 and refused.wait() == pytest.approx(6)
     clock.now += 6
     assert ask()[0]
+
+
+def test_a_cache_failing_half_way_lets_the_request_through_without_headers(key, monkeypatch):
+    from integrations.throttling import HEADERS_ATTRIBUTE, ClientRateThrottle
+    from project.api import throttling
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis went away between two calls")
+
+    monkeypatch.setattr(throttling.cache, "get", broken)  # the increment worked, the read fails
+    client = types.SimpleNamespace(pk=key, rate_limit="1/minute")
+    request = types.SimpleNamespace(_request=types.SimpleNamespace(api_client=client))
+    assert ClientRateThrottle().allow_request(request, None)
+    assert not hasattr(request._request, HEADERS_ATTRIBUTE)
