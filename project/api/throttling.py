@@ -149,6 +149,8 @@ class WindowRateThrottle(BaseThrottle):
 
     def wait(self):
         """Seconds until one more request would be allowed."""
+        if self.num_requests < 1:  # "0/minute": a client shut out until the rate changes
+            return self.duration
         room = self.num_requests - 1  # requests already counted that may stay
         if self.count > room:
             # The current window alone is full: wait for it to end, then for

@@ -87,3 +87,9 @@ def test_a_cache_failing_half_way_lets_the_request_through_without_headers(key, 
     request = types.SimpleNamespace(_request=types.SimpleNamespace(api_client=client))
     assert ClientRateThrottle().allow_request(request, None)
     assert not hasattr(request._request, HEADERS_ATTRIBUTE)
+
+
+def test_a_rate_of_zero_refuses_every_request_and_says_when_to_ask_again(key):
+    throttle = _Throttle(key, "0/minute")
+    assert not throttle.allow_request(None, None)
+    assert throttle.wait() == 60
