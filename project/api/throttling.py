@@ -10,7 +10,10 @@ where the number matters. Here a request is one atomic increment (Redis
 ``INCR``) of the current window's counter, and the limit is a sliding
 window approximated from two fixed ones: the previous window's count,
 weighted by how much of it still lies within the last ``duration``
-seconds, plus the current window's.
+seconds and rounded down, plus the current window's. (Rounded down: a
+weight that never quite reaches 0 before the window ends would otherwise
+keep a client that asks steadily one request short of its limit, half of
+it at 1/minute.)
 
 A cache that is down or hung lets requests through (logged) rather than
 stopping every client: each throttle says what else protects it.
@@ -21,7 +24,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from project.lockout import client_address
@@ -54,8 +58,18 @@ def _remember(memory: dict, key: str, value) -> None:
     memory[key] = value
 
 
+def _keep(key: str, timeout: int) -> None:
+    # Redis keeps a key's expiry through INCR; Django's other caches
+    # increment by writing the value again with their default timeout, so
+    # the counter's own is set again (a day's counter would otherwise go
+    # after an hour).
+    if not isinstance(caches["default"], RedisCache):
+        cache.touch(key, timeout)
+
+
 def forget(base: str, rate: str) -> None:
-    """Drop the counters of ``base`` (tests, or an administrator lifting a limit)."""
+    """Drop the counters of ``base`` (tests; other processes may still remember
+    the previous window's count until it ends)."""
     _number, duration = parse_rate(rate)
     window = int(time.time() // duration)
     keys = [_window_key(base, duration, window - n) for n in range(2)]
@@ -104,6 +118,7 @@ class WindowRateThrottle(BaseThrottle):
         allowed = self.estimate() <= self.num_requests
         if not allowed:
             cache.decr(current)
+            _keep(current, 2 * duration + 1)
             self.count -= 1
         self.counted = True
         return allowed
@@ -116,13 +131,18 @@ class WindowRateThrottle(BaseThrottle):
         # trip less), unless it is gone (``forget``).
         if key in _seen:
             try:
-                return cache.incr(key)
+                count = cache.incr(key)
             except ValueError:
                 pass
+            else:
+                _keep(key, timeout)
+                return count
         _remember(_seen, key, True)
         if cache.add(key, 1, timeout=timeout):
             return 1
-        return cache.incr(key)
+        count = cache.incr(key)
+        _keep(key, timeout)
+        return count
 
     def _previous(self, key: str) -> int:
         # A finished window's count no longer changes; read it once per
@@ -138,7 +158,7 @@ class WindowRateThrottle(BaseThrottle):
     def estimate(self, after: float = 0.0) -> float:
         """Requests counted within the ``duration`` seconds that end ``after`` seconds from now."""
         share = max(0.0, 1 - (self.elapsed + after) / self.duration)
-        return self.previous * share + self.count
+        return math.floor(self.previous * share) + self.count
 
     def remaining(self) -> int:
         return max(0, math.floor(self.num_requests - self.estimate()))
@@ -154,10 +174,12 @@ class WindowRateThrottle(BaseThrottle):
         room = self.num_requests - 1  # requests already counted that may stay
         if self.count > room:
             # The current window alone is full: wait for it to end, then for
-            # its weight to fall enough.
-            return self.reset_seconds() + self.duration * (1 - room / self.count)
-        # The previous window's share is what is in the way.
-        return max(1.0, self.duration * (1 - (room - self.count) / self.previous) - self.elapsed)
+            # its weight to fall below the limit.
+            return self.reset_seconds() + self.duration * (1 - self.num_requests / self.count)
+        # The previous window's share is what is in the way: wait until it
+        # rounds down to what is left.
+        left = room - self.count + 1
+        return max(1.0, self.duration * (1 - left / self.previous) - self.elapsed)
 
 
 class TokenThrottle(WindowRateThrottle):

@@ -64,15 +64,55 @@ def test_the_last_windows_requests_weigh_as_much_of_it_as_still_counts(key, monk
     assert all(ask()[0] for _ in range(10))
     allowed, refused = ask()
     assert not allowed
-    # 10 s to the end of this minute, then 6 s of the next for its weight to fall.
-    assert refused.wait() == pytest.approx(16)
+    # 10 s to the end of this minute; then the last one's weight falls below 10.
+    assert refused.wait() == pytest.approx(10)
     # Half way through the next minute, half of the last one still counts: 5 more.
     clock.now = start + 60 + 30
     assert [ask()[0] for _ in range(6)] == [True] * 5 + [False]
     allowed, refused = ask()
-    assert refused.remaining() == 0 and refused.wait() == pytest.approx(6)
-    clock.now += 6
+    assert refused.remaining() == 0 and refused.wait() == pytest.approx(1)
+    clock.now += 1  # 10 x 29/60 = 4.8, counted as 4: room for one more
     assert ask()[0]
+
+
+@pytest.mark.parametrize("rate", ["1/minute", "2/minute", "10/minute", "100/minute"])
+def test_a_client_asking_steadily_gets_its_whole_limit_every_window(key, monkeypatch, rate):
+    """Before rounding the last window's share down, 1/minute gave one request every two."""
+    limit, duration = int(rate.split("/")[0]), 60
+    start = 60 * 30_000_000
+    clock = types.SimpleNamespace(now=start)
+    monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: clock.now))
+    passed = []
+    while clock.now < start + 10 * duration:
+        throttle = _Throttle(key, rate)
+        if throttle.allow_request(None, None):
+            passed.append(clock.now)
+        else:
+            clock.now += throttle.wait()  # as a client honouring Retry-After
+    per_window = [sum(1 for t in passed if (t - start) // duration == n) for n in range(10)]
+    # The whole limit each minute; above 60 a minute, a client whose
+    # Retry-After (whole seconds) steps over the window's last fraction of a
+    # second may get one less.
+    assert all(limit - (limit > duration) <= count <= limit for count in per_window), per_window
+
+
+def test_a_counter_in_the_file_cache_keeps_its_window(key, settings, monkeypatch, tmp_path):
+    """The embedded default's cache increments by writing again with its default timeout."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path),
+            "TIMEOUT": 300,
+        }
+    }
+    clock = types.SimpleNamespace(now=3600 * 500_000 + 60)
+    monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: clock.now))
+    monkeypatch.setattr("time.time", lambda: clock.now)
+    for _ in range(3):
+        assert _Throttle(key, "4/hour").allow_request(None, None)
+    clock.now += 20 * 60  # past the cache's 5 minutes, within the hour
+    assert _Throttle(key, "4/hour").allow_request(None, None)
+    assert not _Throttle(key, "4/hour").allow_request(None, None)
 
 
 def test_a_cache_failing_half_way_lets_the_request_through_without_headers(key, monkeypatch):
