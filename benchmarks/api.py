@@ -28,6 +28,7 @@ from django.db import connection
 
 from benchmarks._cpu import cpu_per_request
 from benchmarks._demo_data import ensure_demo_data
+from benchmarks.api_settings import CELERY_TASK_DEFAULT_QUEUE as BENCH_QUEUE
 from catalog.models import Product
 from movements import services
 from movements.models import Outflow
@@ -107,15 +108,15 @@ def _celery_worker():
     and clears the "refresh pending" flag, so a web process asks the cache
     about once per countdown. Without a worker the flag goes stale and every
     sale asks (a round trip per request that production does not make).
-    Tasks left queued by an earlier run are purged first, and the flag they
-    would have cleared with them.
+    It consumes only the benchmark's own queue (``benchmarks.api_settings``),
+    so nothing of a back office sharing the broker is taken; the flag an
+    earlier run may have left (under the benchmark's cache prefix) is
+    cleared first.
     """
     from dashboard.refresh import clear_pending_refresh
-    from project.celery import app
 
-    app.control.purge()
     clear_pending_refresh()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [
             sys.executable,
             "-m",
@@ -123,6 +124,7 @@ def _celery_worker():
             "-A",
             "project",
             "worker",
+            f"--queues={BENCH_QUEUE}",
             "--pool=solo",
             "--without-gossip",
             "--without-mingle",
