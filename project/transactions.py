@@ -16,12 +16,20 @@ import random
 import time
 
 from django.db import OperationalError, connection
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
 # deadlock_detected, serialization_failure: "run it again", by SQLSTATE.
 CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
 ATTEMPTS = 3
+
+
+def conflict_message() -> str:
+    """What a person or a client is told when the retries did not get through."""
+    return gettext(
+        "Another change held the same rows at the same moment; nothing was saved. Retry."
+    )
 
 
 def is_conflict(error: BaseException) -> bool:

@@ -7,6 +7,7 @@ input and show the services' refusals as messages.
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.db import OperationalError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +19,7 @@ from unfold.decorators import action, display
 from catalog.models import Supplier
 from project import formats
 from project.admin_readonly import ViewOnlyAdminMixin
+from project.transactions import conflict_message, is_conflict
 from purchasing import services
 from purchasing.models import (
     NFeReceipt,
@@ -336,6 +338,11 @@ class PurchaseOrderAdmin(ModelAdmin):
                 self.message_user(request, error.message, messages.ERROR)
             except services.ledger.LedgerError as error:
                 self.message_user(request, error.message, messages.ERROR)
+            except OperationalError as error:
+                # Still deadlocked after the service's own retries.
+                if not is_conflict(error):
+                    raise
+                self.message_user(request, conflict_message(), messages.ERROR)
             else:
                 self.message_user(
                     request,

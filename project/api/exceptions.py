@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from project.transactions import is_conflict
+from project.transactions import conflict_message, is_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +78,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, OperationalError) and is_conflict(exc):
         # PostgreSQL aborted the request's transaction to break a deadlock
         # with another writer (project.transactions): nothing was written.
-        exc = Conflict(
-            _("Another change held the same rows at the same moment; nothing was saved. Retry."),
-            code="concurrent_change",
-        )
+        exc = Conflict(conflict_message(), code="concurrent_change")
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -283,8 +283,22 @@ def _remember_picks(supplier: Supplier, entry: Analysed) -> None:
             SupplierProduct.objects.create(supplier=supplier, product=product, supplier_code=code)
 
 
+def _invoiced_unit_costs(entry: Analysed) -> dict[int, Decimal]:
+    """Each product's cost per unit on the note: its lines' costs (freight and
+    taxes shared in) over their units; several lines of a product give their average."""
+    totals: dict[int, tuple[Decimal, int]] = {}
+    for line in entry.lines:
+        cost, units = totals.get(line.match.product.pk, (Decimal(0), 0))
+        totals[line.match.product.pk] = (cost + line.cost, units + (line.units or 0))
+    return {
+        product_id: max(cost / units, Decimal(0)).quantize(CENT)
+        for product_id, (cost, units) in totals.items()
+        if units
+    }
+
+
 def _remember_costs(supplier: Supplier, entry: Analysed) -> None:
-    costs = {line.match.product.pk: line.unit_cost for line in entry.lines}
+    costs = _invoiced_unit_costs(entry)
     links = list(SupplierProduct.objects.filter(supplier=supplier, product_id__in=costs))
     for link in links:
         link.last_cost = costs[link.product_id]
@@ -319,24 +333,23 @@ def _receive_against_order(entry: Analysed, user) -> dict[int, object]:
         ):
             open_lines[line.product_id] = (line.pk, line.to_receive)
     wanted: dict[int, int] = {}
-    invoiced: dict[int, Decimal] = {}
     for line in entry.lines:
         product_id = line.match.product.pk
         if product_id in open_lines:
             wanted[product_id] = wanted.get(product_id, 0) + line.units
-            invoiced[product_id] = invoiced.get(product_id, Decimal(0)) + line.cost
     if not wanted:
         return {}
     reason = _("Invoiced on NF-e %(number)s") % {"number": entry.note.number}
     # The stock is valued at what the note charged (its share of freight and
     # taxes included), as a receipt without an order is, not at the price the
-    # order expected; several lines of a product give their average.
+    # order expected.
+    invoiced = _invoiced_unit_costs(entry)
     inputs = [
         purchasing.ReceiveInput(
             line=open_lines[product_id][0],
             quantity=quantity,
             reason=reason,
-            unit_cost=max(invoiced[product_id] / quantity, Decimal(0)).quantize(CENT),
+            unit_cost=invoiced[product_id],
         )
         for product_id, quantity in wanted.items()
     ]

@@ -150,3 +150,26 @@ def test_a_sent_order_cannot_be_deleted_but_a_draft_can(client, role_user):
     assert client.get(delete).status_code == 200
     client.post(reverse("admin:purchasing_purchaseorder_send_detail", args=[order.pk]))
     assert client.get(delete).status_code == 403
+
+
+def test_a_receipt_still_deadlocked_after_its_retries_is_a_message_not_an_error_page(
+    client, role_user, monkeypatch
+):
+    from project.tests.faults import aborted_by_database
+    from purchasing import services
+
+    supplier, product = SupplierFactory(), ProductFactory()
+    _add_order(_logged_in(client, role_user("Manager")), supplier, product)
+    order = PurchaseOrder.objects.get()
+    client.post(reverse("admin:purchasing_purchaseorder_send_detail", args=[order.pk]))
+
+    def deadlocked(**kwargs):
+        raise aborted_by_database()
+
+    monkeypatch.setattr(services, "order_receive", deadlocked)
+    _logged_in(client, role_user("Operator"))
+    receive = reverse("admin:purchasing_purchaseorder_receive_detail", args=[order.pk])
+    page = client.post(receive, {f"quantity_{order.lines.get().pk}": "1"}, follow=True)
+    assert page.status_code == 200
+    assert "nothing was saved. Retry." in page.content.decode()
+    assert not Inflow.objects.exists()
