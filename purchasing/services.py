@@ -12,7 +12,7 @@ different orders that share products take the product locks in the same
 order, so they cannot wait for each other in a cycle.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -331,7 +331,7 @@ def order_line_cancel(*, line: PurchaseOrderLine, user) -> PurchaseOrderLine:
 @retry_on_conflict
 @transaction.atomic
 def order_receive(
-    *, order: PurchaseOrder | int, user, lines: Iterable[ReceiveInput], note: str = ""
+    *, order: PurchaseOrder | int, user, lines: Sequence[ReceiveInput], note: str = ""
 ) -> list[Receipt]:
     """Receive units of an order's lines, all in one transaction.
 
@@ -339,7 +339,8 @@ def order_receive(
     purchase, the order's supplier, the line's cost, a note naming the
     order). More than a line still expects needs a reason. The unit cost is
     the one invoiced when the item gives it, else the line's; the supplier
-    product's last cost follows it.
+    product's last cost follows it. ``lines`` is a sequence, not an iterator:
+    a transaction aborted to break a deadlock runs again with the same lines.
     """
     requested = [line for line in lines if line.quantity != 0]
     if not requested:
