@@ -46,22 +46,21 @@ def retry_on_conflict(func):
 
     @functools.wraps(func)
     def run(*args, **kwargs):
-        if connection.in_atomic_block:
-            return func(*args, **kwargs)
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return func(*args, **kwargs)
-            except OperationalError as error:
-                if attempt == ATTEMPTS or not is_conflict(error):
-                    raise
+        if not connection.in_atomic_block:
+            for attempt in range(2, ATTEMPTS + 1):
+                try:
+                    return func(*args, **kwargs)
+                except OperationalError as error:
+                    if not is_conflict(error):
+                        raise
                 logger.warning(
                     "%s was aborted by the database to break a deadlock: attempt %d of %d",
                     func.__qualname__,
-                    attempt + 1,
+                    attempt,
                     ATTEMPTS,
                 )
                 # Apart, so that two retried transactions do not meet again.
                 time.sleep(random.uniform(0.05, 0.2))
-        raise AssertionError("unreachable")
+        return func(*args, **kwargs)  # the last attempt, or the caller's transaction
 
     return run

@@ -336,11 +336,11 @@ def order_receive(
     """Receive units of an order's lines, all in one transaction.
 
     Each received quantity is an inflow through the ledger service (reason
-    purchase, the order's supplier, the line's cost, a note naming the
-    order). More than a line still expects needs a reason. The unit cost is
-    the one invoiced when the item gives it, else the line's; the supplier
-    product's last cost follows it. ``lines`` is a sequence, not an iterator:
-    a transaction aborted to break a deadlock runs again with the same lines.
+    purchase, the order's supplier, a note naming the order) at the unit cost
+    invoiced when the item gives one, else the line's; the supplier product's
+    last cost follows it. More than a line still expects needs a reason.
+    ``lines`` is a sequence, not an iterator: a transaction aborted to break a
+    deadlock runs again with the same lines.
     """
     requested = [line for line in lines if line.quantity != 0]
     if not requested:

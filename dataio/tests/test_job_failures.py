@@ -150,21 +150,13 @@ def test_a_failed_import_says_why_and_writes_nothing(
 def test_an_import_the_database_aborted_for_a_deadlock_runs_again_and_lands(
     admin_client, stocked_product, monkeypatch
 ):
-    from project.tests.faults import aborted_by_database
+    from project.tests.faults import aborted_once
 
     product = stocked_product(quantity=10, serial_number="SHELF-1")
     checked = preview(admin_client, OUTFLOWS, b"product,quantity\nSHELF-1,3\n")
     admin_client.post(reverse("dataio:import_confirm", args=[checked.pk]))
     confirmed = TaskNotification.objects.latest("pk")
-    real_write = MovementImport.write
-    calls = []
-
-    def write(self, *, user):
-        calls.append(1)
-        real_write(self, user=user)  # written, then aborted: all rolled back
-        if len(calls) == 1:
-            raise aborted_by_database()
-
+    write, calls = aborted_once(MovementImport.write)
     monkeypatch.setattr(MovementImport, "write", write)
     pipeline.run_import_apply(confirmed.pk)
     confirmed.refresh_from_db()

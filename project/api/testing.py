@@ -1,8 +1,11 @@
 """Helpers for the API tests (imported by tests only)."""
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from project.api.throttling import forget
 
 API = "/api/v1/"
 
@@ -26,10 +29,6 @@ def client_for(user=None) -> APIClient:
 def reset_token_throttle(address: str = "127.0.0.1") -> None:
     # Throttle counters live in the shared cache; delete only ours (never
     # cache.clear(), which would empty everyone's Redis database).
-    from django.conf import settings
-
-    from project.api.throttling import forget
-
     forget(f"throttle_token_{address}", settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"])
 
 

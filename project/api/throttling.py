@@ -47,15 +47,15 @@ def _window_key(base: str, duration: int, window: int) -> str:
 
 # What this process knows of the counters: those it has seen exist, and the
 # counts of finished windows (bounded: cleared when full).
-_seen: dict[str, bool] = {}
+_seen: set[str] = set()
 _finished: dict[str, int] = {}
 _KEEP = 10_000
 
 
-def _remember(memory: dict, key: str, value) -> None:
+def _bounded(memory):
     if len(memory) >= _KEEP:
         memory.clear()
-    memory[key] = value
+    return memory
 
 
 def _keep(key: str, timeout: int) -> None:
@@ -137,7 +137,7 @@ class WindowRateThrottle(BaseThrottle):
             else:
                 _keep(key, timeout)
                 return count
-        _remember(_seen, key, True)
+        _bounded(_seen).add(key)
         if cache.add(key, 1, timeout=timeout):
             return 1
         count = cache.incr(key)
@@ -152,7 +152,7 @@ class WindowRateThrottle(BaseThrottle):
             return _finished[key]
         count = cache.get(key, 0)
         if self.elapsed > 1.0:
-            _remember(_finished, key, count)
+            _bounded(_finished)[key] = count
         return count
 
     def estimate(self, after: float = 0.0) -> float:

@@ -108,3 +108,20 @@ def aborted_by_database(sqlstate: str = "40P01"):
     error = OperationalError("deadlock detected")
     error.__cause__ = type("DatabaseAbort", (Exception,), {"sqlstate": sqlstate})()
     return error
+
+
+def aborted_once(real):
+    """``real`` that does its work, then is aborted by the database the first time only.
+
+    Returns the stand-in and the list of its calls (one entry per call).
+    """
+    calls = []
+
+    def stand_in(*args, **kwargs):
+        calls.append(1)
+        result = real(*args, **kwargs)  # written, then aborted: all rolled back
+        if len(calls) == 1:
+            raise aborted_by_database()
+        return result
+
+    return stand_in, calls

@@ -55,9 +55,14 @@ class AnalysedLine:
 
     @property
     def unit_cost(self) -> Decimal | None:
-        if not self.units:
-            return None
-        return max(self.cost / self.units, Decimal(0)).quantize(CENT)
+        return _per_unit(self.cost, self.units)
+
+
+def _per_unit(cost: Decimal, units: int | None) -> Decimal | None:
+    """A cost over its units, to the cent (never negative); None without units."""
+    if not units:
+        return None
+    return max(cost / units, Decimal(0)).quantize(CENT)
 
 
 @dataclass
@@ -291,9 +296,7 @@ def _invoiced_unit_costs(entry: Analysed) -> dict[int, Decimal]:
         cost, units = totals.get(line.match.product.pk, (Decimal(0), 0))
         totals[line.match.product.pk] = (cost + line.cost, units + (line.units or 0))
     return {
-        product_id: max(cost / units, Decimal(0)).quantize(CENT)
-        for product_id, (cost, units) in totals.items()
-        if units
+        product_id: _per_unit(cost, units) for product_id, (cost, units) in totals.items() if units
     }
 
 

@@ -223,7 +223,7 @@ def test_the_sweep_sends_again_an_nfe_job_the_queue_lost(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_receipt_the_database_aborted_for_a_deadlock_runs_again_and_lands(role_user, queued):
-    from project.tests.faults import aborted_by_database
+    from project.tests.faults import aborted_once
     from purchasing.nfe import services
 
     user = role_user("Operator")
@@ -234,16 +234,7 @@ def test_a_receipt_the_database_aborted_for_a_deadlock_runs_again_and_lands(role
     jobs.run_preview(preview.pk)
     preview.refresh_from_db()
     job = services.nfe_confirm(preview=preview, user=user, picks={}, orders={})
-    real_receive = services.nfe_receive
-    calls = []
-
-    def receive(**kwargs):
-        calls.append(1)
-        received = real_receive(**kwargs)  # written, then aborted: all rolled back
-        if len(calls) == 1:
-            raise aborted_by_database()
-        return received
-
+    receive, calls = aborted_once(services.nfe_receive)
     with mock.patch.object(services, "nfe_receive", side_effect=receive):
         jobs.run_receive(job.pk)
     job.refresh_from_db()
