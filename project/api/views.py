@@ -163,6 +163,21 @@ class _Rows:
         return [dict(zip(names, row, strict=True)) for row in self.queryset[window]]
 
 
+class _SQLRows:
+    """A page of ``sql`` (parameters: LIMIT, OFFSET) as dicts keyed by ``names``."""
+
+    def __init__(self, sql: str, names: tuple[str, ...], using: str):
+        self.sql = sql
+        self.names = names
+        self.using = using
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        names = self.names
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, [window.stop - window.start, window.start])
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 class FastListMixin:
     """``list`` from ``.values_list()``: no model instances, no serializer per row.
 
@@ -191,6 +206,11 @@ class FastListMixin:
 
     list_fields: tuple[str, ...] = ()
     list_paths: dict[str, str] = {}
+    # PostgreSQL: the SQL of the plain list (the declared queryset in the
+    # default ordering, no filter, search or ordering asked), written once
+    # by a selector; its parameters are the page's LIMIT and OFFSET. The
+    # request's other lists go through the ORM.
+    list_plain_sql: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -227,19 +247,42 @@ class FastListMixin:
         request (the user, say), or whose ``queryset`` was replaced since,
         gets its columns resolved per request.
         """
-        if (
-            type(self).get_queryset is GenericAPIView.get_queryset
-            and getattr(self, "list_base_of", None) is self.queryset
-        ):
+        if self.lists_declared_queryset():
             return self.list_base.all()
         return self.list_columns(self.get_queryset())
+
+    def lists_declared_queryset(self) -> bool:
+        return (
+            type(self).get_queryset is GenericAPIView.get_queryset
+            and getattr(self, "list_base_of", None) is self.queryset
+        )
+
+    def list_rows(self):
+        """The rows to page through: the request's filters on ``list_queryset()``.
+
+        The plain list runs ``list_plain_sql`` when the view declares it: the
+        request names nothing but the page, and the view lists its declared
+        queryset (one that depends on the request never takes it).
+        """
+        names = tuple(self.list_fields)
+        paginator = self.paginator
+        if (
+            self.list_plain_sql is not None
+            and paginator is not None
+            and {paginator.page_query_param, paginator.page_size_query_param}.issuperset(
+                self.request.query_params
+            )
+            and self.lists_declared_queryset()
+            and connections[self.queryset.db].vendor == "postgresql"
+        ):
+            return _SQLRows(self.list_plain_sql, names, self.queryset.db)
+        return _Rows(self.filter_queryset(self.list_queryset()), names)
 
     def list_extra(self, rows: list[dict]) -> list[dict]:
         return rows
 
     def list(self, request, *args, **kwargs):
-        rows = _Rows(self.filter_queryset(self.list_queryset()), tuple(self.list_fields))
-        page = self.list_extra(self.paginate_queryset(rows))
+        page = self.list_extra(self.paginate_queryset(self.list_rows()))
         return self.get_paginated_response(page)
 
 
