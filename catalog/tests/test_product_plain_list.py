@@ -1,6 +1,6 @@
 """The plain product list runs the selector's SQL, and gives what the ORM's list gives.
 
-``?ordering=id`` asks for the same order through the ORM (django-filter,
+``?ordering=`` with the view's default asks for the same order through the ORM (django-filter,
 the ordering filter, the compiled queryset), so both must list the same
 rows with the same text, page after page.
 """
@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from catalog.api import ProductViewSet
 from catalog.models import Product
@@ -25,6 +26,7 @@ from project.api.testing import (
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql_only]
 PRODUCTS = f"{API}products/"
 PLAIN_SELECT = ProductViewSet.list_plain_sql.split(" LIMIT ")[0]
+DEFAULT = ",".join(ProductViewSet.ordering)  # the same order, asked of the ORM
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def test_every_page_of_the_plain_list_is_the_orm_page(api, varied_products, page
     page = 1
     while True:
         plain = _plain(api, page=page, page_size=page_size)
-        ordered = api.get(PRODUCTS, {"page": page, "page_size": page_size, "ordering": "id"})
+        ordered = api.get(PRODUCTS, {"page": page, "page_size": page_size, "ordering": DEFAULT})
         assert plain.status_code == ordered.status_code == 200
         plain, ordered = plain.json(), ordered.json()
         assert plain["results"] == ordered["results"]
@@ -112,3 +114,16 @@ def test_rows_written_since_the_last_page_show(api, stocked_product):
     assert [row["id"] for row in _plain(api).json()["results"]] == [first.pk]
     second = stocked_product(quantity=1)
     assert [row["id"] for row in _plain(api).json()["results"]] == [first.pk, second.pk]
+
+
+def test_a_subclass_does_not_inherit_the_plain_sql(role_user, stocked_product):
+    class ActiveProducts(ProductViewSet):
+        queryset = Product.objects.filter(is_active=True)
+
+    active = stocked_product(quantity=1)
+    stocked_product(quantity=1, is_active=False)
+    request = APIRequestFactory().get(PRODUCTS)
+    force_authenticate(request, user=role_user("Admin"))
+    response = ActiveProducts.as_view({"get": "list"})(request)
+    assert [row["id"] for row in response.data["results"]] == [active.pk]
+    assert ActiveProducts.list_plain_sql is None

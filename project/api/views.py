@@ -214,6 +214,11 @@ class FastListMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        # The plain SQL lists what the class that writes it lists, in its
+        # ordering: a subclass (another queryset, ordering or columns) does
+        # not inherit it, and goes through the ORM unless it writes its own.
+        if "list_plain_sql" not in cls.__dict__:
+            cls.list_plain_sql = None
         # Declared with the class, as DRF's ``queryset`` is, never while
         # serving: the class's ``queryset`` with the list's columns resolved.
         queryset = getattr(cls, "queryset", None)
