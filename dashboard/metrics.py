@@ -205,7 +205,6 @@ def compute_ledger(now: datetime | None = None, closed=UNKNOWN) -> dict[str, dic
 
 
 def _ledger_series(days: list[date], rows: list[dict]) -> dict[str, dict]:
-    today = days[-1]
     sales = {day: _empty_day() for day in days}
     out_units = dict.fromkeys(days, 0)
     in_units = dict.fromkeys(days, 0)
@@ -220,6 +219,12 @@ def _ledger_series(days: list[date], rows: list[dict]) -> dict[str, dict]:
         bucket["units"] += int(row["units"] or 0)
         bucket["revenue"] += _dec(row["revenue"])
         bucket["cost"] += _dec(row["cost"])
+    return ledger_figures(days, sales, in_units, out_units)
+
+
+def ledger_figures(days: list[date], sales: dict, in_units: dict, out_units: dict) -> dict:
+    """The dashboard's ledger figures from per-day sums over the window ``days``."""
+    today = days[-1]
 
     def period(first_day: date) -> dict:
         total = _empty_day()

@@ -2,13 +2,14 @@
 
 Kept only as the reference the rollup-based metrics are compared with
 (``test_metrics_rollups.py``): same window, same day boundaries, same
-figures. A verbatim copy of ``dashboard/metrics.py`` before the rollups,
-but for one change of what is listed: the low-stock list nets out the units
-on order (issue 15) and shows them; and raw SQL gets its datetimes as the
-ORM passes them (``_raw``).
+figures. A verbatim copy of the reads of ``dashboard/metrics.py`` before
+the rollups (what turns per-day sums into figures is shared:
+``ledger_figures``), but for one change of what is listed: the low-stock
+list nets out the units on order (issue 15) and shows them; and raw SQL
+gets its datetimes as the ORM passes them (``_raw``).
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Sum, Value
@@ -25,9 +26,9 @@ from dashboard.metrics import (
     _empty_day,
     _fetch,
     _line_total,
-    _margin,
     _money,
     _window,
+    ledger_figures,
     low_stock_limit,
 )
 from movements.models import Inflow, Outflow
@@ -64,7 +65,7 @@ def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
     Outflows of the last 30 days are grouped by (day, reason) and inflows by
     day; everything else is summed in Python from those at most 60 + 30 rows.
     """
-    today, start, days = _window(now)
+    _, start, days = _window(now)
     outflow_rows = (
         Outflow.objects.filter(created_at__gte=start)
         .annotate(day=_local_day(start))
@@ -103,42 +104,7 @@ def compute_ledger_series(now: datetime | None = None) -> dict[str, dict]:
         if day in in_units:
             in_units[day] += row["units"] or 0
 
-    def period(first_day: date) -> dict:
-        total = _empty_day()
-        for day, bucket in sales.items():
-            if day >= first_day:
-                for field in total:
-                    total[field] += bucket[field]
-        profit = total["revenue"] - total["cost"]
-        return {
-            "count": total["count"],
-            "units": total["units"],
-            "revenue": _money(total["revenue"]),
-            "cost": _money(total["cost"]),
-            "profit": _money(profit),
-            "margin_pct": _margin(profit, total["revenue"]),
-        }
-
-    labels = [day.isoformat() for day in days]
-    return {
-        "sales": {
-            "today": period(today),
-            "7d": period(today - timedelta(days=6)),
-            "30d": period(days[0]),
-        },
-        "daily_sales": {
-            "labels": labels,
-            "count": [sales[day]["count"] for day in days],
-            "units": [sales[day]["units"] for day in days],
-            "revenue": [_money(sales[day]["revenue"]) for day in days],
-            "profit": [_money(sales[day]["revenue"] - sales[day]["cost"]) for day in days],
-        },
-        "flows": {
-            "labels": labels,
-            "inflow_units": [in_units[day] for day in days],
-            "outflow_units": [out_units[day] for day in days],
-        },
-    }
+    return ledger_figures(days, sales, in_units, out_units)
 
 
 def compute_top_products(now: datetime | None = None) -> dict[str, dict]:

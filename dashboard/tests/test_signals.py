@@ -15,6 +15,7 @@ from catalog.models import Product
 from dashboard import metrics, refresh
 from dashboard.tasks import update_dashboard_metrics_cache
 from movements import services
+from project.tests.processes import celery_worker_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -147,10 +148,6 @@ def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
     settings, stocked_product, admin_client
 ):
     """The real path: commit -> signal -> broker -> Celery worker -> cache -> page."""
-    from celery.contrib.testing.worker import start_worker
-
-    from project.celery import app
-
     settings.METRICS_REFRESH_DEBOUNCE = 1
     # A queue of its own, so that no other worker takes the task.
     queue = f"test-dashboard-{uuid.uuid4().hex}"
@@ -164,7 +161,7 @@ def test_a_sale_shows_on_the_dashboard_within_10_seconds_with_a_real_worker(
         return re.search(r'data-card="Sales today">([^<]*)<', content).group(1)
 
     assert sales_today() == "R$\u00a00.00"
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
+    with celery_worker_thread(queue):
         started = time.monotonic()
         services.outflow_create(product=product, quantity=2)  # commits: autocommit
         while sales_today() != "R$\u00a030.00" and time.monotonic() - started < 10:

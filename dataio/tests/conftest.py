@@ -4,13 +4,13 @@ import time
 import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from dataio.models import TaskNotification
 
 # Autouse: MD5 instead of PBKDF2's million rounds (~0.7 s a user, a login) for
 # tests that are not about passwords; it keeps both passes of make test short.
 from project.api.testing import fast_password_hasher  # noqa: F401
+from project.tests.processes import celery_worker_thread
 
 
 @pytest.fixture(autouse=True)
@@ -29,28 +29,8 @@ def transfer_queue(settings):
 
 @pytest.fixture(scope="module")
 def celery_worker(django_db_blocker):
-    """A real Celery worker (in-process thread) on the configured Redis broker.
-
-    Not eager mode: tasks travel through Redis and run in another thread with
-    its own database connection, so tests that use it need committed data
-    (``django_db(transaction=True)``).
-    It consumes a queue of its own, so tasks other code queues (the dashboard
-    refresh after a movement) neither run here nor race the database flush.
-    """
-    from project.celery import app
-
-    app.conf.task_always_eager = False
-    with (
-        django_db_blocker.unblock(),
-        start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            loglevel="WARNING",
-            shutdown_timeout=30,
-            queues=[QUEUE],
-        ) as worker,
-    ):
+    """A real Celery worker on the configured broker, on this module's queue."""
+    with celery_worker_thread(QUEUE, django_db_blocker) as worker:
         yield worker
 
 

@@ -46,6 +46,36 @@ def launch_chromium(playwright):
 
 
 @contextlib.contextmanager
+def celery_worker_thread(queue: str, django_db_blocker=None):
+    """A real Celery worker, a thread of this process, consuming only ``queue``.
+
+    Not eager mode: tasks travel through the configured broker and run with
+    the thread's own database connection, so tests need committed data
+    (``django_db(transaction=True)``). A queue of its own keeps tasks other
+    code queues (the dashboard refresh after a movement) from running here.
+    ``django_db_blocker``: given by module-scoped fixtures, which run outside
+    a test's database access.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from project.celery import app
+
+    with contextlib.ExitStack() as stack:
+        if django_db_blocker is not None:
+            stack.enter_context(django_db_blocker.unblock())
+        yield stack.enter_context(
+            start_worker(
+                app,
+                pool="solo",
+                perform_ping_check=False,
+                loglevel="WARNING",
+                shutdown_timeout=30,
+                queues=[queue],
+            )
+        )
+
+
+@contextlib.contextmanager
 def running_gunicorn(arguments: list[str], *, port: int, env: dict, probe: str):
     """gunicorn started with ``arguments``; yields its base URL once ``probe`` answers.
 

@@ -24,7 +24,7 @@ from movements import services
 
 # Autouse: MD5 instead of PBKDF2's million rounds for the logins.
 from project.api.testing import fast_password_hasher  # noqa: F401
-from project.tests.processes import launch_chromium
+from project.tests.processes import celery_worker_thread, launch_chromium
 
 PASSWORD = "flow-pass-2024-xyz"
 # The worker consumes a queue of its own: no other worker takes our jobs and
@@ -63,22 +63,7 @@ def chromium(django_db_setup):
 @pytest.fixture(scope="module")
 def flow_worker(django_db_blocker):
     """A real Celery worker (a thread of this process) for exports and imports."""
-    from celery.contrib.testing.worker import start_worker
-
-    from project.celery import app
-
-    app.conf.task_always_eager = False
-    with (
-        django_db_blocker.unblock(),
-        start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            loglevel="WARNING",
-            shutdown_timeout=30,
-            queues=[QUEUE],
-        ) as worker,
-    ):
+    with celery_worker_thread(QUEUE, django_db_blocker) as worker:
         yield worker
 
 
