@@ -9,7 +9,7 @@ gives the same rows as the ORM's page).
 """
 
 from django.db import connection
-from django.db.models import DateTimeField
+from django.db.models import DateTimeField, DecimalField
 
 from catalog.models import Product, ProductModel
 from project.api.views import UTCText
@@ -33,6 +33,11 @@ def _column(name: str, paths: dict[str, str]) -> str:
     if isinstance(field, DateTimeField):
         # As the ORM's page writes it (UTCText), so both give the same text.
         return UTCText.template % {"expressions": column}
+    if isinstance(field, DecimalField):
+        # Money as the text the renderer would write for the Decimal
+        # ("10.00": a numeric column keeps its scale): PostgreSQL writes it
+        # anyway, and neither psycopg nor the renderer converts it twice.
+        return f"CAST({column} AS text)"
     return column
 
 

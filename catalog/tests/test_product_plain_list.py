@@ -90,6 +90,9 @@ def test_the_plain_list_row_is_the_detail(api, varied_products):
         assert row == api.get(f"{PRODUCTS}{row['id']}/").json()
     assert rows[0]["created_at"] == "2026-11-30T18:00:00Z"
     assert rows[1]["created_at"] == "2026-11-30T18:00:00.000001Z"
+    # Money as DRF writes it: the column's two places, also on a whole or zero amount.
+    assert rows[0]["cost_price"] == "1234567890.10"
+    assert rows[2]["sell_price"] == "0.00"
 
 
 @pytest.mark.parametrize(
