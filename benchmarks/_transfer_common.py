@@ -41,7 +41,7 @@ def copy_products(prefix: str, count: int) -> float:
     now = timezone.now()
     columns = (
         "title, serial_number, product_model_id, category_id, cost_price, sell_price, "
-        "quantity, reorder_level, is_active, description, created_at, updated_at"
+        "quantity, reorder_level, is_active, description, ean, created_at, updated_at"
     )
     started = time.perf_counter()
     with (
@@ -64,6 +64,7 @@ def copy_products(prefix: str, count: int) -> float:
                     i % 5,
                     True,
                     "",
+                    "",  # no EAN: the column has no database default
                     now,
                     now,
                 )
